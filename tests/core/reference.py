@@ -1,0 +1,34 @@
+"""Slow, obvious reference implementations that the fast kernels are tested against."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bilinear_sample(image: np.ndarray, x: float, y: float) -> np.ndarray:
+    """Bilinear value of ``image [H, W, C]`` at pixel-edge point ``(x, y)``; outside reads 0."""
+    height, width = image.shape[:2]
+    # pixel (r, c) has its centre at (c + 0.5, r + 0.5)
+    cx, cy = x - 0.5, y - 0.5
+    c0, r0 = int(np.floor(cx)), int(np.floor(cy))
+    fx, fy = cx - c0, cy - r0
+    value = np.zeros(image.shape[2:], dtype=np.float64)
+    for dr, wy in ((0, 1 - fy), (1, fy)):
+        for dc, wx in ((0, 1 - fx), (1, fx)):
+            r, c = r0 + dr, c0 + dc
+            if 0 <= r < height and 0 <= c < width:
+                value += wy * wx * image[r, c].astype(np.float64)
+    return value
+
+
+def crop_and_resize_reference(image: np.ndarray, box, out_size) -> np.ndarray:
+    """One crop of ``box`` from ``image [H, W, C]`` at ``out_size (h, w)``, as float64."""
+    h, w = out_size
+    x1, y1, x2, y2 = (float(v) for v in box)
+    out = np.zeros((h, w, *image.shape[2:]))
+    for i in range(h):
+        for j in range(w):
+            x = x1 + (j + 0.5) * (x2 - x1) / w
+            y = y1 + (i + 0.5) * (y2 - y1) / h
+            out[i, j] = bilinear_sample(image, x, y)
+    return out
