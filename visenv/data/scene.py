@@ -124,6 +124,12 @@ class SceneDataset(ABC):
                     self._cache.popitem(last=False)
         return scene
 
+    def annotation(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(boxes, labels, difficult)`` of scene ``index``; readers override this to skip
+        decoding the image (statistics, episode enumeration)."""
+        scene = self[index]
+        return scene.boxes, scene.labels, scene.difficult
+
     def __iter__(self) -> Iterator[Scene]:
         return (self[i] for i in range(len(self)))
 
