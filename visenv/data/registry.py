@@ -7,6 +7,7 @@ bounded cache of decoded images) instead of holding N copies.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 from collections.abc import Callable
@@ -46,25 +47,39 @@ def _freeze(value: Any) -> Any:
     return str(value) if not isinstance(value, int | float | bool | type(None)) else value
 
 
+def _create(name: str, kwargs: dict[str, Any]) -> SceneDataset:
+    reader = _READERS[name]
+    accepted = inspect.signature(reader).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"dataset {name!r} does not take {unknown}; it takes {sorted(accepted)}")
+    dataset = reader(**kwargs)
+    dataset.config = dict(kwargs)
+    return dataset
+
+
 def load_dataset(name: str | SceneDataset, **kwargs: Any) -> SceneDataset:
     """The shared dataset ``name`` configured by ``kwargs`` (created on first use).
 
     Args:
         name: A registered reader name (see :func:`available_datasets`), or a dataset object,
             which is returned as is.
-        **kwargs: The reader's arguments (``root``, ``split``, ...).
+        **kwargs: The reader's arguments (``root``, ``split``, ...); ``None`` values are
+            dropped so the reader's defaults apply.
 
     Raises:
-        ValueError: ``name`` is not a registered reader.
+        ValueError: ``name`` is not a registered reader, or it does not take an argument.
     """
     if isinstance(name, SceneDataset):
         return name
     if name not in _READERS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {available_datasets()}")
+    # None means "the reader's default", so callers can forward optional env arguments blindly
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
     key = (name, _freeze(kwargs))
     with _LOCK:
         dataset = _SHARED.get(key)
         if dataset is None:
-            dataset = _READERS[name](**kwargs)
+            dataset = _create(name, kwargs)
             _SHARED[key] = dataset
     return dataset

@@ -84,10 +84,12 @@ class SceneDataset(ABC):
     Attributes:
         name: Short name used in env ids and error messages, e.g. ``"voc"``.
         classes: Class names; ``Scene.labels`` index into this tuple.
+        config: The arguments it was opened with through :func:`load_dataset`.
     """
 
     name: str = "scenes"
     classes: tuple[str, ...] = ()
+    config: dict[str, Any] = {}  # noqa: RUF012 - set per instance by load_dataset
 
     def __init__(self, cache_size: int = 256) -> None:
         if cache_size < 0:
