@@ -1,0 +1,191 @@
+"""The view classifier that DQ-SSTN's loss and accuracy rewards query, trainable offline.
+
+The paper fine-tunes an ImageNet ResNet18 on PASCAL VOC (sec. 4.1.2). No weights may be
+downloaded here, so the default is a small CNN trained on the env's own training split on first
+use (a few seconds to ~20 s on two CPU cores), cached under ``$VISENV_CACHE/models``; for the
+embedded Shapes scenes its weights ship with the package. Any ``nn.Module`` mapping
+``float [B, 3, H, W]`` in ``[0, 1]`` to logits ``[B, num_classes]`` can replace it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from visenv.core.crop import crop_and_resize
+from visenv.data import DatasetNotFoundError, SceneDataset, load_dataset
+
+__all__ = [
+    "ViewClassifier",
+    "cache_dir",
+    "default_view_classifier",
+    "train_view_classifier",
+    "training_views",
+]
+
+logger = logging.getLogger(__name__)
+_WEIGHTS_DIR = Path(__file__).parent / "weights"
+# training split to use for an env split, most preferred first
+_TRAIN_SPLITS = {"test": ("trainval", "train"), "val": ("train",)}
+
+
+def cache_dir() -> Path:
+    """Where trained default models are cached: ``$VISENV_CACHE`` or ``~/.cache/visenv``."""
+    return Path(os.environ.get("VISENV_CACHE", "~/.cache/visenv")).expanduser()
+
+
+class ViewClassifier(nn.Module):
+    """Small CNN: views ``float [B, 3, H, W]`` in ``[0, 1]`` -> logits ``[B, num_classes]``.
+
+    Inputs of any size are resized (antialiased bilinear) to ``input_size`` first.
+
+    Args:
+        num_classes: Number of output classes.
+        input_size: Side the views are resized to.
+        width: Channels of the first block (doubling twice).
+    """
+
+    def __init__(self, num_classes: int, input_size: int = 64, width: int = 32) -> None:
+        super().__init__()
+        self.num_classes, self.input_size, self.width = num_classes, input_size, width
+        chans = [3, width, 2 * width, 4 * width, 4 * width]
+        blocks: list[nn.Module] = []
+        for cin, cout in itertools.pairwise(chans):
+            blocks += [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout)]
+            blocks += [nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        self.features = nn.Sequential(*blocks)
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.2), nn.Linear(chans[-1], num_classes))
+        self.register_buffer("mean", torch.tensor([0.5, 0.5, 0.5]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.25, 0.25, 0.25]).view(1, 3, 1, 1))
+
+    def forward(self, views: torch.Tensor) -> torch.Tensor:
+        if views.shape[-2:] != (self.input_size, self.input_size):
+            size = (self.input_size, self.input_size)
+            views = F.interpolate(
+                views, size=size, mode="bilinear", antialias=True, align_corners=False
+            )
+        x = self.features((views - self.mean) / self.std)
+        return self.head(F.adaptive_avg_pool2d(x, 1))
+
+
+def training_views(
+    dataset: SceneDataset, num_scenes: int, views_per_scene: int, size: int, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Views like those a DQ-SSTN agent produces, labelled with the salient class.
+
+    For each scene: the whole image, then windows zoomed by ``0.8**k`` (k in 1..8) shifted at
+    random while keeping the salient box's centre inside.
+
+    Returns:
+        ``(views uint8 [M, size, size, 3], labels int64 [M])``.
+    """
+    from visenv.envs.dqsstn import salient_targets  # the env defines what "salient" means
+
+    rng = np.random.default_rng(seed)
+    picks = rng.permutation(len(dataset))[:num_scenes]
+    images, boxes, labels = [], [], []
+    for index in picks:
+        scene = dataset[int(index)]
+        box, label, _, _ = salient_targets(
+            scene.boxes, scene.labels, scene.difficult, dataset.num_classes
+        )
+        w, h = scene.width, scene.height
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        for v in range(views_per_scene):
+            z = 1.0 if v == 0 else 0.8 ** rng.integers(1, 9)
+            vw, vh = w * z, h * z
+            x1 = cx - vw * rng.uniform(0.1, 0.9)
+            y1 = cy - vh * rng.uniform(0.1, 0.9)
+            images.append(scene.image)
+            boxes.append([x1, y1, x1 + vw, y1 + vh] if v else [0, 0, w, h])
+            labels.append(label)
+    views = crop_and_resize(images, np.asarray(boxes, dtype=np.float64), (size, size))
+    return views, np.asarray(labels, dtype=np.int64)
+
+
+def train_view_classifier(
+    dataset: SceneDataset,
+    *,
+    num_scenes: int = 1500,
+    views_per_scene: int = 6,
+    seconds: float = 20.0,
+    max_epochs: int = 30,
+    seed: int = 0,
+    input_size: int = 64,
+) -> ViewClassifier:
+    """Train a :class:`ViewClassifier` on views of ``dataset`` within a time budget (CPU).
+
+    Training stops after ``max_epochs`` or when ``seconds`` have passed, whichever is first.
+    """
+    torch.manual_seed(seed)
+    views, labels = training_views(dataset, num_scenes, views_per_scene, input_size, seed)
+    x = torch.from_numpy(views).permute(0, 3, 1, 2).float().div_(255)
+    y = torch.from_numpy(labels)
+    model = ViewClassifier(dataset.num_classes, input_size)
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    start = time.perf_counter()
+    model.train()
+    for epoch in range(max_epochs):
+        for batch in torch.randperm(len(x), generator=gen).split(64):
+            xb = x[batch]
+            flip = torch.rand(len(xb), generator=gen) < 0.5  # the paper's horizontal flips
+            xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+            loss = F.cross_entropy(model(xb), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if time.perf_counter() - start > seconds:
+            logger.info("view classifier: stopped after %d epochs (time budget)", epoch + 1)
+            break
+    return model.eval()
+
+
+def _fingerprint(dataset: SceneDataset) -> str:
+    text = f"{dataset.name}|{dataset.classes}|{getattr(dataset, 'config', '')}|{len(dataset)}"
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _training_dataset(dataset: SceneDataset) -> SceneDataset:
+    """The training split that matches ``dataset``'s split, else ``dataset`` itself."""
+    config = dict(getattr(dataset, "config", {}))
+    for split in _TRAIN_SPLITS.get(config.get("split", ""), ()):
+        try:
+            return load_dataset(dataset.name, **{**config, "split": split})
+        except (DatasetNotFoundError, ValueError):
+            continue
+    if config.get("split") in _TRAIN_SPLITS:
+        logger.warning(
+            "no training split found next to %s; the default classifier trains on the "
+            "evaluation split itself",
+            dataset,
+        )
+    return dataset
+
+
+def default_view_classifier(dataset: SceneDataset) -> ViewClassifier:
+    """The default classifier for ``dataset``: shipped weights, else cached, else trained now."""
+    train_set = _training_dataset(dataset)
+    name = f"view-classifier-{train_set.name}-{_fingerprint(train_set)}.pt"
+    for path in (_WEIGHTS_DIR / name, cache_dir() / "models" / name):
+        if path.is_file():
+            model = ViewClassifier(train_set.num_classes)
+            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            return model.eval()
+    logger.warning("training the default view classifier on %s (cached as %s)", train_set, name)
+    model = train_view_classifier(train_set)
+    path = cache_dir() / "models" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(model.state_dict(), tmp)
+    tmp.replace(path)
+    return model
