@@ -1,0 +1,59 @@
+"""Scripted policies over a *batch*: ``policy(obs, info) -> actions`` for all envs at once.
+
+``random`` samples the action space; ``oracle`` reads the ground truth the env puts in
+``info`` (e.g. the salient box) and acts on it. Tests use the pair to prove that an env's
+reward and geometry reward the right behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import gymnasium as gym
+
+from agents.policies.dqsstn import DQSSTNOraclePolicy
+
+__all__ = ["POLICIES", "DQSSTNOraclePolicy", "Policy", "RandomPolicy", "make_policy"]
+
+
+class Policy(Protocol):
+    """Maps a batch of observations and the vector info dict to a batch of actions."""
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any: ...
+
+
+class RandomPolicy:
+    """Uniform random actions from the env's batched action space.
+
+    Args:
+        action_space: The vector env's ``action_space`` (batched).
+        seed: Seed of the sampler.
+    """
+
+    def __init__(self, action_space: gym.Space, seed: int | None = None) -> None:
+        self.action_space = action_space
+        self.action_space.seed(seed)
+
+    def __call__(self, obs: Any, info: dict[str, Any]) -> Any:
+        return self.action_space.sample()
+
+
+# oracle policy of each env family, by native vector env class name
+_ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
+    "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
+}
+POLICIES = ("random", "oracle")
+
+
+def make_policy(name: str, env: gym.vector.VectorEnv, seed: int | None = None) -> Policy:
+    """The scripted policy ``name`` (one of :data:`POLICIES`) for a native vector env."""
+    if name == "random":
+        return RandomPolicy(env.action_space, seed)
+    if name != "oracle":
+        raise ValueError(f"unknown policy {name!r}; expected one of {POLICIES}")
+    env = env.unwrapped
+    family = type(env).__name__
+    if family not in _ORACLES:
+        raise ValueError(f"no oracle for {family}; oracles exist for {sorted(_ORACLES)}")
+    return _ORACLES[family](env)
