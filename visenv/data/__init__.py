@@ -4,7 +4,8 @@ Readers register under a short name; :func:`load_dataset` returns one shared ins
 configuration. Roots come from ``root=``, else ``$VISENV_DATA/<folder>`` (see
 :mod:`visenv.data.paths`).
 
-Registered readers: ``"voc"`` (:class:`VOCDetection`) and ``"coco"`` (:class:`COCODetection`).
+Registered readers: ``"voc"`` (:class:`VOCDetection`), ``"coco"`` (:class:`COCODetection`) and
+``"shapes"`` (:class:`ShapesScenes`, procedural, the embedded default that needs no download).
 """
 
 # Importing the reader modules also registers them (@register_reader) for load_dataset.
@@ -12,6 +13,7 @@ from visenv.data.coco import COCODetection
 from visenv.data.paths import DATA_ENV_VAR, resolve_root
 from visenv.data.registry import available_datasets, load_dataset, register_reader
 from visenv.data.scene import DatasetFormatError, DatasetNotFoundError, Scene, SceneDataset
+from visenv.data.shapes import ShapesScenes
 from visenv.data.voc import VOCDetection
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "DatasetNotFoundError",
     "Scene",
     "SceneDataset",
+    "ShapesScenes",
     "VOCDetection",
     "available_datasets",
     "load_dataset",
