@@ -34,9 +34,11 @@ def _xml(*objects: str) -> str:
     return f"<annotation>{size}{''.join(objects)}</annotation>"
 
 
-def make_voc_tree(root: Path, annotations: dict[str, str], split: str = "train") -> Path:
-    """A VOCdevkit/VOC2007 tree under ``root`` with one 12x16 JPEG and one XML per id."""
-    year_dir = root / "VOCdevkit" / "VOC2007"
+def make_voc_tree(
+    root: Path, annotations: dict[str, str], split: str = "train", year: str = "2007"
+) -> Path:
+    """A VOCdevkit/VOC<year> tree under ``root`` with one 12x16 JPEG and one XML per id."""
+    year_dir = root / "VOCdevkit" / f"VOC{year}"
     for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
         (year_dir / sub).mkdir(parents=True, exist_ok=True)
     for image_id, xml in annotations.items():
@@ -152,6 +154,19 @@ def test_conversion_and_difficult_flag_on_a_written_file(tmp_path):
     assert scene.difficult.tolist() == [False, True]
     assert scene.image_id == "000001" and scene.image.shape == (12, 16, 3)
     assert scene.image[6, 8, 0] > 200 and scene.image[6, 8, 2] < 50  # red stays red (RGB)
+
+
+def test_2007_plus_2012_concatenates_the_years_lists(tmp_path):
+    cat = _xml(OBJECT.format(name="cat", difficult=0, x1=1, y1=1, x2=4, y2=4))
+    dog = _xml(OBJECT.format(name="dog", difficult=0, x1=1, y1=1, x2=4, y2=4))
+    make_voc_tree(tmp_path, {"000005": cat, "000007": cat}, split="val", year="2007")
+    make_voc_tree(tmp_path, {"2008_000002": dog}, split="val", year="2012")
+    dataset = VOCDetection(tmp_path, year="2007+2012", split="val")
+    scenes = list(dataset)
+    assert [s.image_id for s in scenes] == ["000005", "000007", "2008_000002"]
+    assert [s.extras["year"] for s in scenes] == ["2007", "2007", "2012"]
+    assert [VOC_CLASSES[s.labels[0]] for s in scenes] == ["cat", "cat", "dog"]
+    assert len(VOCDetection(tmp_path, year="2012", split="val")) == 1
 
 
 @pytest.mark.parametrize(
