@@ -82,7 +82,7 @@ def test_boxes_match_the_coco_boxes_they_were_made_from(voc_root, coco_root):
         voc = VOCDetection(voc_root, split=split)
         for index in range(len(voc)):
             boxes, labels, _ = voc.annotation(index)
-            coco_boxes, coco_labels, _ = coco.annotation(coco_index[int(voc._ids[index])])
+            coco_boxes, coco_labels, _ = coco.annotation(coco_index[int(voc.image_ids[index])])
             coco_names = np.array(coco.classes)[coco_labels]
             for box, label in zip(boxes, labels, strict=True):
                 name = VOC_CLASSES[label]

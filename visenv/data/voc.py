@@ -127,6 +127,22 @@ def _read_id_list(path: Path) -> list[str]:
     return [line.split()[0] for line in lines if line.strip()]
 
 
+def _check_year_split(year: str, split: str) -> tuple[str, ...]:
+    """The VOC years to concatenate for ``year``; ``ValueError`` for bad arguments."""
+    if year not in VOC_YEARS:
+        raise ValueError(f"unknown VOC year {year!r}; expected one of {tuple(VOC_YEARS)}")
+    if split not in VOC_SPLITS:
+        raise ValueError(f"unknown VOC split {split!r}; expected one of {VOC_SPLITS}")
+    years = VOC_YEARS[year]
+    if split == "test" and "2012" in years:
+        raise ValueError(
+            f"VOC2012 has no public test list (its test annotations are withheld), so "
+            f'year={year!r} cannot be read with split="test". Use split="val" instead: the '
+            f'07+12 protocol of DQ-SSTN tests on year="2007+2012", split="val".'
+        )
+    return years
+
+
 @register_reader("voc")
 class VOCDetection(SceneDataset):
     """PASCAL VOC 2007 / 2012 object detection, read from a VOCdevkit folder.
@@ -138,7 +154,8 @@ class VOCDetection(SceneDataset):
     protocol tests on ``val``, and ``split="test"`` is refused for any year including 2012.
 
     Difficult objects are kept and flagged in ``Scene.difficult``. ``Scene.image_id`` is the
-    file stem (e.g. ``"000005"`` or ``"2008_000002"``) and ``Scene.extras["year"]`` the year.
+    file stem (e.g. ``"000005"`` or ``"2008_000002"``; all stems in ``image_ids``) and
+    ``Scene.extras["year"]`` the year.
 
     Args:
         root: Folder holding ``VOCdevkit/``; default ``$VISENV_DATA/voc``.
@@ -166,12 +183,13 @@ class VOCDetection(SceneDataset):
         self.root = resolve_root(root, "voc")
         self.year = year
         self.split = split
-        self._ids: list[str] = []
+        ids: list[str] = []
         self._years: list[str] = []
         for y in years:
-            ids = _read_id_list(self._find_list(y, split))
-            self._ids += ids
-            self._years += [y] * len(ids)
+            year_ids = _read_id_list(self._find_list(y, split))
+            ids += year_ids
+            self._years += [y] * len(year_ids)
+        self.image_ids: tuple[str, ...] = tuple(ids)
 
     def _find_list(self, year: str, split: str) -> Path:
         require_path(self.root, "VOC dataset root", VOC_LAYOUT, VOC_URL)
@@ -186,11 +204,11 @@ class VOCDetection(SceneDataset):
         )
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self.image_ids)
 
     def _file(self, index: int, folder: str, suffix: str) -> Path:
         year_dir = self.root / "VOCdevkit" / f"VOC{self._years[index]}"
-        return year_dir / folder / f"{self._ids[index]}{suffix}"
+        return year_dir / folder / f"{self.image_ids[index]}{suffix}"
 
     def annotation(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(boxes, labels, difficult)`` of scene ``index``, from the XML alone (no JPEG)."""
@@ -207,7 +225,7 @@ class VOCDetection(SceneDataset):
             boxes=boxes,
             labels=labels,
             difficult=difficult,
-            image_id=self._ids[index],
+            image_id=self.image_ids[index],
             extras={"year": self._years[index]},
         )
 
@@ -216,19 +234,3 @@ class VOCDetection(SceneDataset):
             f"VOCDetection(root={os.fspath(self.root)!r}, year={self.year!r}, "
             f"split={self.split!r}, scenes={len(self)})"
         )
-
-
-def _check_year_split(year: str, split: str) -> tuple[str, ...]:
-    """The VOC years to concatenate for ``year``; ``ValueError`` for bad arguments."""
-    if year not in VOC_YEARS:
-        raise ValueError(f"unknown VOC year {year!r}; expected one of {tuple(VOC_YEARS)}")
-    if split not in VOC_SPLITS:
-        raise ValueError(f"unknown VOC split {split!r}; expected one of {VOC_SPLITS}")
-    years = VOC_YEARS[year]
-    if split == "test" and "2012" in years:
-        raise ValueError(
-            f"VOC2012 has no public test list (its test annotations are withheld), so "
-            f'year={year!r} cannot be read with split="test". Use split="val" instead: the '
-            f'07+12 protocol of DQ-SSTN tests on year="2007+2012", split="val".'
-        )
-    return years
