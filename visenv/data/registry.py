@@ -47,15 +47,17 @@ def _freeze(value: Any) -> Any:
     return str(value) if not isinstance(value, int | float | bool | type(None)) else value
 
 
-def _create(name: str, kwargs: dict[str, Any]) -> SceneDataset:
-    reader = _READERS[name]
-    accepted = inspect.signature(reader).parameters
-    unknown = sorted(set(kwargs) - set(accepted))
+def _arguments(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Every argument of reader ``name`` for ``kwargs``, defaults filled in."""
+    signature = inspect.signature(_READERS[name])
+    unknown = sorted(set(kwargs) - set(signature.parameters))
     if unknown:
-        raise ValueError(f"dataset {name!r} does not take {unknown}; it takes {sorted(accepted)}")
-    dataset = reader(**kwargs)
-    dataset.config = dict(kwargs)
-    return dataset
+        raise ValueError(
+            f"dataset {name!r} does not take {unknown}; it takes {sorted(signature.parameters)}"
+        )
+    bound = signature.bind(**kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
 def load_dataset(name: str | SceneDataset, **kwargs: Any) -> SceneDataset:
@@ -75,11 +77,12 @@ def load_dataset(name: str | SceneDataset, **kwargs: Any) -> SceneDataset:
     if name not in _READERS:
         raise ValueError(f"unknown dataset {name!r}; expected one of {available_datasets()}")
     # None means "the reader's default", so callers can forward optional env arguments blindly
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    key = (name, _freeze(kwargs))
+    arguments = _arguments(name, {k: v for k, v in kwargs.items() if v is not None})
+    key = (name, _freeze(arguments))
     with _LOCK:
         dataset = _SHARED.get(key)
         if dataset is None:
-            dataset = _create(name, kwargs)
+            dataset = _READERS[name](**arguments)
+            dataset.config = arguments
             _SHARED[key] = dataset
     return dataset

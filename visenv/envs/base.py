@@ -213,9 +213,8 @@ class BatchedVectorEnv(VectorEnv):
         resetting = self._done.copy() if self.autoreset_mode == AutoresetMode.NEXT_STEP else None
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
             raise RuntimeError(
-                f"envs {np.flatnonzero(self._done).tolist()} finished; with "
-                "autoreset_mode=Disabled call reset(options={'reset_mask': ...}) before stepping "
-                "them again"
+                f"envs {np.flatnonzero(self._done).tolist()} finished: call reset() (a vector env "
+                "can reset some envs with options={'reset_mask': mask}) before stepping them again"
             )
         active = ~resetting if resetting is not None else np.ones(self.num_envs, dtype=bool)
         rewards, terminated, truncated = self._step_envs(actions, active)
@@ -234,7 +233,7 @@ class BatchedVectorEnv(VectorEnv):
 
     def _same_step_reset(self, obs: Any, info: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         """Record final observations/infos of finished envs, then reset them in this step."""
-        done, ids = self._done, np.flatnonzero(self._done)
+        done, ids = self._done.copy(), np.flatnonzero(self._done)
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i in ids:
             final_obs[i] = self._output(obs[i])
@@ -291,6 +290,7 @@ class SingleEnvShell(gym.Env):
     """
 
     vector_env_class: ClassVar[type[BatchedVectorEnv]]
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
         self._vec = self.vector_env_class(

@@ -135,6 +135,9 @@ def train_view_classifier(
     gen = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     model.train()
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=3e-3, total_steps=max_epochs * ((len(x) + 63) // 64)
+    )
     for epoch in range(max_epochs):
         for batch in torch.randperm(len(x), generator=gen).split(64):
             xb = x[batch]
@@ -144,6 +147,8 @@ def train_view_classifier(
             opt.zero_grad()
             loss.backward()
             opt.step()
+            sched.step()
+        logger.info("view classifier: epoch %d loss %.3f", epoch + 1, loss.item())
         if time.perf_counter() - start > seconds:
             logger.info("view classifier: stopped after %d epochs (time budget)", epoch + 1)
             break
@@ -151,7 +156,9 @@ def train_view_classifier(
 
 
 def _fingerprint(dataset: SceneDataset) -> str:
-    text = f"{dataset.name}|{dataset.classes}|{getattr(dataset, 'config', '')}|{len(dataset)}"
+    """Identifies the training data: reader, classes, size and arguments (bar the cache)."""
+    config = {k: v for k, v in sorted(dataset.config.items()) if k != "cache_size"}
+    text = f"{dataset.name}|{dataset.classes}|{config}|{len(dataset)}"
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
@@ -189,3 +196,36 @@ def default_view_classifier(dataset: SceneDataset) -> ViewClassifier:
     torch.save(model.state_dict(), tmp)
     tmp.replace(path)
     return model
+
+
+def _main() -> None:
+    """Train and save a default classifier (``python -m visenv.models.classifier``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=_main.__doc__)
+    parser.add_argument("--dataset", default="shapes")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--scenes", type=int, default=4000)
+    parser.add_argument("--views", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seconds", type=float, default=1800)
+    parser.add_argument("--out", type=Path, default=_WEIGHTS_DIR)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    dataset = load_dataset(args.dataset, split=args.split)
+    model = train_view_classifier(
+        dataset, num_scenes=args.scenes, views_per_scene=args.views, seconds=args.seconds,
+        max_epochs=args.epochs,
+    )  # fmt: skip
+    path = args.out / f"view-classifier-{dataset.name}-{_fingerprint(dataset)}.pt"
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path)
+    views, labels = training_views(load_dataset(args.dataset, split="test"), 500, args.views, 64, 1)
+    x = torch.from_numpy(views).permute(0, 3, 1, 2).float().div_(255)
+    with torch.no_grad():
+        acc = (model(x).argmax(1).numpy() == labels).mean()
+    print(f"saved {path}; accuracy on 500 test scenes x {args.views} views: {acc:.3f}")
+
+
+if __name__ == "__main__":
+    _main()
