@@ -23,7 +23,7 @@ def test_render_writes_an_episode_gif(tmp_path, capsys):
 def test_render_with_a_real_dataset_id(tmp_path, voc_root):
     out = tmp_path / "voc.gif"
     args = ["render", "VisAttn/DQSSTN-VOC-v0", "--policy", "random", "--out", str(out),
-            "--set", f"root='{voc_root}'", "year='2007'", "split=test", "obs_size=32"]  # fmt: skip
+            "--set", f"root={voc_root}", "year=2007", "split=test", "obs_size=32"]  # fmt: skip
     assert main(args) == 0 and out.stat().st_size > 0
 
 

@@ -105,10 +105,11 @@ class COCODetection(SceneDataset):
         self,
         root: str | os.PathLike[str] | None = None,
         split: str = "val",
-        year: str = "2017",
+        year: str | int = "2017",
         cache_size: int = 256,
     ) -> None:
         super().__init__(cache_size)
+        year = str(year)  # year=2017 from a command line means "2017"
         if split not in COCO_SPLITS:
             raise ValueError(f"unknown COCO split {split!r}; expected one of {COCO_SPLITS}")
         if year not in COCO_YEARS:

@@ -174,11 +174,12 @@ class VOCDetection(SceneDataset):
     def __init__(
         self,
         root: str | os.PathLike[str] | None = None,
-        year: str = "2007",
+        year: str | int = "2007",
         split: str = "trainval",
         cache_size: int = 256,
     ) -> None:
         super().__init__(cache_size)
+        year = str(year)  # year=2007 from a command line means "2007"
         years = _check_year_split(year, split)
         self.root = resolve_root(root, "voc")
         self.year = year
