@@ -226,3 +226,12 @@ def test_oracle_beats_random_on_fake_scenes():
     oracle = final_iou(lambda env: DQSSTNOraclePolicy(env.params))
     random = final_iou(lambda env: RandomPolicy(env.action_space, seed=0))
     assert oracle > random + 0.15
+
+
+def test_envs_share_one_dataset_instance():
+    import gymnasium as gym
+
+    sync = gym.make_vec("VisAttn/DQSSTN-Shapes-v0", 3, vectorization_mode="sync", obs_size=32)
+    datasets = {id(env.unwrapped.vector_env.dataset) for env in sync.envs}
+    native = gym.make_vec("VisAttn/DQSSTN-Shapes-v0", 3, vectorization_mode="vector_entry_point")
+    assert datasets == {id(native.dataset)}
