@@ -4,8 +4,9 @@ Readers register under a short name; :func:`load_dataset` returns one shared ins
 configuration. Roots come from ``root=``, else ``$VISENV_DATA/<folder>`` (see
 :mod:`visenv.data.paths`).
 
-Registered readers: ``"voc"`` (:class:`VOCDetection`), ``"coco"`` (:class:`COCODetection`) and
-``"shapes"`` (:class:`ShapesScenes`, procedural, the embedded default that needs no download).
+Registered readers: ``"voc"`` (:class:`VOCDetection`), ``"coco"`` (:class:`COCODetection`),
+``"svhn"`` (:class:`SVHNFormat1`, house numbers with digit boxes) and ``"shapes"``
+(:class:`ShapesScenes`, procedural, the embedded default that needs no download).
 
 Small labelled images load whole into :class:`LabelledImages` pools (:mod:`visenv.data.digits`):
 :func:`mnist_digits`, :func:`cifar10`, and :func:`rendered_digits` (drawn by visenv itself).
@@ -27,6 +28,7 @@ from visenv.data.paths import DATA_ENV_VAR, resolve_root
 from visenv.data.registry import available_datasets, load_dataset, register_reader
 from visenv.data.scene import DatasetFormatError, DatasetNotFoundError, Scene, SceneDataset
 from visenv.data.shapes import ShapesScenes
+from visenv.data.svhn import SVHNFormat1, read_digitstruct, write_digitstruct
 from visenv.data.voc import VOCDetection
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "DatasetFormatError",
     "DatasetNotFoundError",
     "LabelledImages",
+    "SVHNFormat1",
     "Scene",
     "SceneDataset",
     "ShapesScenes",
@@ -46,8 +49,10 @@ __all__ = [
     "load_dataset",
     "mnist_digits",
     "read_cifar_batch",
+    "read_digitstruct",
     "read_idx",
     "register_reader",
     "rendered_digits",
     "resolve_root",
+    "write_digitstruct",
 ]
