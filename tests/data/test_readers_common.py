@@ -8,28 +8,38 @@ import numpy as np
 import pytest
 
 import visenv.data
+from tests.data.test_svhn import make_svhn_tree
 from visenv.data import (
     COCODetection,
     ShapesScenes,
+    SVHNFormat1,
     VOCDetection,
     available_datasets,
     load_dataset,
 )
 
 
-@pytest.fixture(params=["voc", "coco", "shapes"])
+@pytest.fixture(params=["voc", "coco", "svhn", "shapes"])
 def dataset(request):
-    """A small instance of each reader (real data readers skip where the data is absent)."""
+    """A small instance of each reader (real data readers skip where the data is absent;
+    SVHN, which never reaches this machine, reads 12 images written in its format)."""
     if request.param == "voc":
         return VOCDetection(request.getfixturevalue("voc_root"), split="test", cache_size=4)
     if request.param == "coco":
         return COCODetection(request.getfixturevalue("coco_root"), cache_size=4)
+    if request.param == "svhn":
+        entries = [
+            (f"{i + 1}.png", [(i % 10 + 1, i, 2, 5, 9), (1, i + 6, 2, 5, 9)]) for i in range(12)
+        ]
+        root = make_svhn_tree(request.getfixturevalue("tmp_path"), entries)
+        return SVHNFormat1(root, cache_size=4)
     return ShapesScenes(split="val", num_scenes=20, cache_size=4)
 
 
 def test_importing_visenv_data_registers_the_readers():
-    assert {"voc", "coco", "shapes"} <= set(available_datasets())
-    assert {"VOCDetection", "COCODetection", "ShapesScenes"} <= set(visenv.data.__all__)
+    assert {"voc", "coco", "svhn", "shapes"} <= set(available_datasets())
+    names = {"VOCDetection", "COCODetection", "SVHNFormat1", "ShapesScenes"}
+    assert names <= set(visenv.data.__all__)
 
 
 def test_load_dataset_shares_one_instance_per_configuration(voc_root):
