@@ -25,7 +25,13 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-__all__ = ["BatchedVectorEnv", "Output", "SingleEnvShell", "check_discrete_actions"]
+__all__ = [
+    "BatchedVectorEnv",
+    "Output",
+    "SingleEnvShell",
+    "check_box_actions",
+    "check_discrete_actions",
+]
 
 Output = Literal["numpy", "torch"]
 _OUTPUTS = ("numpy", "torch")
@@ -269,6 +275,51 @@ class BatchedVectorEnv(VectorEnv):
             gym.logger.warn("render() called without render_mode; pass render_mode='rgb_array'")
             return None
         return tuple(self._render_env(i) for i in range(self.num_envs))
+
+
+def check_box_actions(
+    actions: Any,
+    space: gym.spaces.Box,
+    num_envs: int,
+    device: torch.device | None = None,
+    name: str = "actions",
+) -> np.ndarray | torch.Tensor:
+    """Validate a batch of continuous ``Box`` actions once; nothing is clipped.
+
+    Args:
+        actions: ``[num_envs, *space.shape]`` numbers (numpy array, tensor or sequence).
+        space: The single action space, named in error messages.
+        num_envs: Batch size the env expects.
+        device: If given, return a float tensor on this device; else a float64 numpy array.
+        name: How the error messages call the actions (e.g. ``"actions['location']"``).
+
+    Raises:
+        TypeError: Not real numbers.
+        ValueError: Wrong shape, NaN/inf, or outside ``[space.low, space.high]``.
+    """
+    arr = (
+        actions.detach().cpu().numpy() if isinstance(actions, torch.Tensor) else np.asarray(actions)
+    )
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(
+            f"{name} must be real numbers of the action space {space}, got dtype {arr.dtype}"
+        )
+    expected = (num_envs, *space.shape)
+    if arr.shape != expected:
+        raise ValueError(
+            f"{name} must have shape {expected} for action space {space}, got {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (action space {space}), got NaN or inf")
+    outside = (arr < space.low) | (arr > space.high)
+    if outside.any():
+        raise ValueError(
+            f"{name} must lie in the action space {space} (low {space.low.min()}, high "
+            f"{space.high.max()}), got {arr[outside][:4].tolist()}"
+        )
+    if device is None:
+        return arr.astype(np.float64)
+    return torch.as_tensor(arr, dtype=torch.float32, device=device)
 
 
 def _numpy(x: Any) -> Any:

@@ -408,7 +408,7 @@ class DQSSTNVectorEnv(BatchedVectorEnv):
         return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
 
     def _render_env(self, env_id: int) -> np.ndarray:
-        from visenv.render import dqsstn_frame
+        from visenv.render.dqsstn import dqsstn_frame
 
         scene = self.dataset[int(self._scene_index[env_id])]
         view = self._observe(np.array([env_id]))[0]

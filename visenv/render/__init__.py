@@ -1,4 +1,7 @@
-"""rgb_array frames of episodes (boxes, views, glimpses) and GIFs of them."""
+"""rgb_array frames of episodes and GIFs of them.
+
+Drawing primitives live here; each env family composes its frame in ``render/<family>.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
-
-from visenv.data.scene import Scene
 
 __all__ = ["dqsstn_frame", "draw_boxes", "put_text", "save_gif", "side_by_side"]
 
@@ -51,24 +52,6 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 4) -> np.ndarra
     )
     spacer = np.zeros((h, gap, 3), dtype=np.uint8)
     return np.concatenate([left, spacer, right], axis=1)
-
-
-def dqsstn_frame(
-    scene: Scene,
-    view_box: np.ndarray,
-    salient_box: np.ndarray,
-    view: np.ndarray,
-    *,
-    step: int,
-    iou: float,
-) -> np.ndarray:
-    """Original image with every object (blue), the salient box (red) and the view window
-    (yellow), beside the agent's current observation."""
-    frame = draw_boxes(scene.image, scene.boxes, BLUE, 1)
-    frame = draw_boxes(frame, salient_box, RED, 2)
-    frame = draw_boxes(frame, view_box, YELLOW, 2)
-    put_text(frame, f"t={step} IoU={iou:.2f}")
-    return side_by_side(frame, view)
 
 
 def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 4.0) -> Path:
