@@ -80,10 +80,11 @@ class ViewClassifier(nn.Module):
 def training_views(
     dataset: SceneDataset, num_scenes: int, views_per_scene: int, size: int, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Views like those a DQ-SSTN agent produces, labelled with the salient class.
+    """Views like those a DQ-SSTN agent sees, labelled with the salient class.
 
-    For each scene: the whole image, then windows zoomed by ``0.8**k`` (k in 1..8) shifted at
-    random while keeping the salient box's centre inside.
+    For each scene: the whole image, then windows with the image's aspect ratio that frame the
+    salient box loosely (1.1 to 4 times its larger relative side), shifted at random with the
+    box's centre inside; a view zoomed *into* an object carries no label information.
 
     Returns:
         ``(views uint8 [M, size, size, 3], labels int64 [M])``.
@@ -100,13 +101,14 @@ def training_views(
         )
         w, h = scene.width, scene.height
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        fit = max((box[2] - box[0]) / w, (box[3] - box[1]) / h)  # zoom that just fits the box
         for v in range(views_per_scene):
-            z = 1.0 if v == 0 else 0.8 ** rng.integers(1, 9)
+            z = 1.0 if v == 0 else min(1.0, fit * rng.uniform(1.1, 4.0))
             vw, vh = w * z, h * z
-            x1 = cx - vw * rng.uniform(0.1, 0.9)
-            y1 = cy - vh * rng.uniform(0.1, 0.9)
+            x1 = cx - vw * rng.uniform(0.25, 0.75)
+            y1 = cy - vh * rng.uniform(0.25, 0.75)
             images.append(scene.image)
-            boxes.append([x1, y1, x1 + vw, y1 + vh] if v else [0, 0, w, h])
+            boxes.append([x1, y1, x1 + vw, y1 + vh])
             labels.append(label)
     views = crop_and_resize(images, np.asarray(boxes, dtype=np.float64), (size, size))
     return views, np.asarray(labels, dtype=np.int64)
