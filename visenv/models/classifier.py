@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -117,43 +118,47 @@ def training_views(
 def train_view_classifier(
     dataset: SceneDataset,
     *,
-    num_scenes: int = 1500,
+    num_scenes: int = 1000,
     views_per_scene: int = 6,
-    seconds: float = 20.0,
+    seconds: float = 15.0,
     max_epochs: int = 30,
     seed: int = 0,
     input_size: int = 64,
+    lr: float = 3e-3,
 ) -> ViewClassifier:
     """Train a :class:`ViewClassifier` on views of ``dataset`` within a time budget (CPU).
 
-    Training stops after ``max_epochs`` or when ``seconds`` have passed, whichever is first.
+    Every epoch draws fresh views (new scenes from a large or procedural dataset, new windows
+    of a small one), so a long run does not memorise a fixed set. The learning rate follows a
+    cosine over the budget: ``max_epochs`` or ``seconds``, whichever runs out first.
     """
     torch.manual_seed(seed)
-    views, labels = training_views(dataset, num_scenes, views_per_scene, input_size, seed)
-    x = torch.from_numpy(views).permute(0, 3, 1, 2).float().div_(255)
-    y = torch.from_numpy(labels)
-    model = ViewClassifier(dataset.num_classes, input_size)
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    model = ViewClassifier(dataset.num_classes, input_size).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
-    model.train()
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=3e-3, total_steps=max_epochs * ((len(x) + 63) // 64)
-    )
     for epoch in range(max_epochs):
-        for batch in torch.randperm(len(x), generator=gen).split(64):
-            xb = x[batch]
-            flip = torch.rand(len(xb), generator=gen) < 0.5  # the paper's horizontal flips
-            xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+        views, labels = training_views(
+            dataset, num_scenes, views_per_scene, input_size, seed + epoch
+        )
+        x = torch.from_numpy(views).permute(0, 3, 1, 2).float().div_(255)
+        y = torch.from_numpy(labels)
+        batches = torch.randperm(len(x), generator=gen).split(64)
+        for k, batch in enumerate(batches):
+            progress = max(
+                (time.perf_counter() - start) / seconds, (epoch + k / len(batches)) / max_epochs
+            )
+            if progress >= 1:
+                return model.eval()
+            for group in opt.param_groups:
+                group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * progress))
+            flip = torch.rand(len(batch), generator=gen) < 0.5  # the paper's horizontal flips
+            xb = torch.where(flip[:, None, None, None], x[batch].flip(-1), x[batch])
             loss = F.cross_entropy(model(xb), y[batch])
             opt.zero_grad()
             loss.backward()
             opt.step()
-            sched.step()
         logger.info("view classifier: epoch %d loss %.3f", epoch + 1, loss.item())
-        if time.perf_counter() - start > seconds:
-            logger.info("view classifier: stopped after %d epochs (time budget)", epoch + 1)
-            break
     return model.eval()
 
 
