@@ -74,6 +74,17 @@ def _batched_sample(space: spaces.Dict, batch: int) -> dict[str, Any]:
     return {k: np.stack([s[k] for s in samples]) for k in space.spaces}
 
 
+def leaves(x: Any) -> list[Any]:
+    """The arrays/tensors of an observation (itself, or a ``Dict`` observation's values)."""
+    return [leaf for v in x.values() for leaf in leaves(v)] if isinstance(x, dict) else [x]
+
+
+def differ(a: Any, b: Any) -> bool:
+    """Whether two observations (arrays, tensors or dicts of them) differ anywhere."""
+    pairs = zip(leaves(a), leaves(b), strict=True)
+    return any(not np.array_equal(_as_numpy(x), _as_numpy(y)) for x, y in pairs)
+
+
 def _as_numpy(x: Any) -> Any:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
 
