@@ -137,13 +137,19 @@ def _scene_entries():
     ]
 
 
-def _svhn(tmp_path, **kwargs):
-    root = make_svhn_tree(tmp_path, _scene_entries(), split="test")
+def make_digit_boxes_tree(root, split="test"):
+    """A format-1 split of 3 scenes (2, 1 and 6 digits) whose digits are white boxes."""
+    root = make_svhn_tree(root, _scene_entries(), split=split)
     for name, digits in _scene_entries():  # white digit boxes on black, to find them again
         image = np.zeros((40, 60, 3), np.uint8)
         for _, left, top, width, height in digits:
             image[top : top + height, left : left + width] = 255
-        cv2.imwrite(str(root / "test" / name), image)
+        cv2.imwrite(str(root / split / name), image)
+    return root
+
+
+def _svhn(tmp_path, **kwargs):
+    root = make_digit_boxes_tree(tmp_path)
     return SVHNSequences(load_dataset("svhn", root=root, split="test"), **kwargs)
 
 
