@@ -68,3 +68,20 @@ def test_binary_entropy_matches_the_pixel_loop(device):
         np.testing.assert_allclose(got.reshape(-1), ref, atol=1e-12)
     got = binary_patch_entropy(grey, 128)
     assert got[0, 0] == 0 and got[0, 1] == 0 and got[0, 2] == pytest.approx(1.0)
+
+
+def test_glimpse_boxes_equal_the_generic_box_helpers():
+    from visenv.core.boxes import multiscale_square_boxes, normalized_to_pixel
+
+    locations = np.random.default_rng(0).uniform(-1, 1, (5, 3, 2))
+    expected = multiscale_square_boxes(normalized_to_pixel(locations, 60, 40), 7, 3, 1.5)
+    np.testing.assert_allclose(glimpse_boxes(locations, (40, 60), 7, 3, 1.5), expected)
+
+
+def test_all_quadrants_equal_quadrant_boxes_exactly():
+    from visenv.core.boxes import quadrant_boxes
+
+    regions = np.random.default_rng(1).uniform(0, 90, (6, 4)) * [1, 1, 0, 0] + [0, 0, 95, 97]
+    quads = all_quadrants(regions)
+    for q in range(4):
+        np.testing.assert_array_equal(quads[:, q], quadrant_boxes(regions, np.full(6, q)))

@@ -18,8 +18,6 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from visenv.core.boxes import multiscale_square_boxes, normalized_to_pixel, quadrant_boxes
-
 Array = TypeVar("Array", np.ndarray, torch.Tensor)
 
 __all__ = [
@@ -54,8 +52,17 @@ def glimpse_boxes(
         Pixel boxes ``[..., m, 4]``; patch ``s`` has side ``g * scale_factor**s``.
     """
     height, width = image_size
-    centers = normalized_to_pixel(locations, width, height)
-    return multiscale_square_boxes(centers, size, num_scales, scale_factor)
+    # the same boxes as multiscale_square_boxes(normalized_to_pixel(...)), in fewer array ops:
+    # every env step computes them, so they are on the hot path
+    sides = np.array([size * scale_factor**s for s in range(num_scales)])
+    if isinstance(locations, torch.Tensor):
+        half = torch.as_tensor(sides / 2, dtype=locations.dtype, device=locations.device)[:, None]
+        scale = torch.as_tensor([width / 2, height / 2], dtype=locations.dtype)
+        centers = ((locations + 1) * scale.to(locations.device))[..., None, :]
+        return torch.cat([centers - half, centers + half], dim=-1)
+    centers = (np.asarray(locations, dtype=np.float64) + 1) * [width / 2, height / 2]
+    centers, half = centers[..., None, :], (sides / 2)[:, None]
+    return np.concatenate([centers - half, centers + half], axis=-1)
 
 
 def all_quadrants(regions: Array) -> Array:
@@ -64,11 +71,23 @@ def all_quadrants(regions: Array) -> Array:
     Quadrant ``q`` is :func:`visenv.core.boxes.quadrant_boxes`'s: 0 top-left, 1 top-right,
     2 bottom-left, 3 bottom-right.
     """
+    # quadrant_boxes' arithmetic (left + col * half_width ...), for all four at once
+    cols = _like(regions, [0.0, 1.0, 0.0, 1.0])
+    rows = _like(regions, [0.0, 0.0, 1.0, 1.0])
+    half_w = (regions[..., 2:3] - regions[..., 0:1]) / 2
+    half_h = (regions[..., 3:4] - regions[..., 1:2]) / 2
+    x1 = regions[..., 0:1] + cols * half_w  # [..., 4]
+    y1 = regions[..., 1:2] + rows * half_h
+    parts = [x1, y1, x1 + half_w, y1 + half_h]
     if isinstance(regions, torch.Tensor):
-        picks = [torch.full(regions.shape[:-1], q, device=regions.device) for q in range(4)]
-        return torch.stack([quadrant_boxes(regions, p) for p in picks], dim=-2)
-    picks = [np.full(regions.shape[:-1], q) for q in range(4)]
-    return np.stack([quadrant_boxes(regions, p) for p in picks], axis=-2)
+        return torch.stack(parts, dim=-1)
+    return np.stack(parts, axis=-1)
+
+
+def _like(x: Array, values: list[float]) -> Array:
+    if isinstance(x, torch.Tensor):
+        return torch.as_tensor(values, dtype=x.dtype, device=x.device)
+    return np.asarray(values, dtype=x.dtype)
 
 
 def quadrant_view_size(image_size: tuple[int, int], levels: int) -> tuple[int, int]:
@@ -102,8 +121,11 @@ def binary_patch_entropy(patches: Array, threshold: float = ENTROPY_THRESHOLD) -
         q = 1 - p
         terms = torch.special.xlogy(p, p) + torch.special.xlogy(q, q)
         return -terms / math.log(2)
-    grey = np.asarray(patches, dtype=np.float64).mean(axis=-1)
-    p = (grey >= threshold).mean(axis=(-2, -1))
+    patches = np.asarray(patches)
+    h, w, channels = patches.shape[-3:]
+    # mean >= threshold  <=>  sum >= channels * threshold; integer sums stay exact
+    total = patches[..., 0] if channels == 1 else patches.sum(axis=-1, dtype=np.float64)
+    p = np.count_nonzero(total >= channels * threshold, axis=(-2, -1)) / (h * w)
     return -(_xlog2x(p) + _xlog2x(1 - p)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 

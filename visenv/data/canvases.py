@@ -28,6 +28,7 @@ import functools
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from visenv.core.crop import crop_and_resize
 from visenv.data.digits import DIGIT_CLASSES, LabelledImages, cifar10, mnist_digits, rendered_digits
@@ -147,6 +148,10 @@ class DigitCanvases:
         self.size, self.num_clutter, self.clutter_size = size, int(num_clutter), clutter_size
         self.image_shape = (size, size, channels)
         self.plan_size = 3 + 5 * self.num_clutter
+        # exclusive upper bounds of each plan entry (module docstring's layout)
+        c, n, free = clutter_size, len(pool), size - clutter_size + 1
+        piece = [n - 1, w - c + 1, h - c + 1, free, free]
+        self._plan_highs = np.array([n, size - w + 1, size - h + 1, *piece * self.num_clutter])
         self._grey = channels == 1 and pool.images.ndim == 3
         # objects: the ink of a digit, or the whole image of an RGB pool
         self._object_boxes = (
@@ -158,18 +163,11 @@ class DigitCanvases:
 
     def sample(self, rng: np.random.Generator, index: int | None = None) -> np.ndarray:
         """The plan of one canvas, drawn from ``rng`` (``index`` fixes the target image)."""
-        n, (h, w), c = len(self.pool), self.pool.images.shape[1:3], self.clutter_size
-        plan = np.zeros(self.plan_size, dtype=np.int64)
-        plan[0] = rng.integers(n) if index is None else index
-        if self.kind != "plain":
-            plan[1:3] = rng.integers(0, [self.size - w + 1, self.size - h + 1])
-        if self.num_clutter:
-            k = self.num_clutter
-            others = rng.integers(n - 1, size=k)
-            others += others >= plan[0]  # "other random digits": never the target itself
-            corner = rng.integers(0, [w - c + 1, h - c + 1], size=(k, 2))
-            place = rng.integers(0, self.size - c + 1, size=(k, 2))
-            plan[3:] = np.column_stack([others, corner, place]).ravel()
+        plan = rng.integers(0, self._plan_highs)  # every choice in one call
+        if index is not None:
+            plan[0] = index
+        others = plan[3::5]
+        others += others >= plan[0]  # "other random digits": never the target itself
         return plan
 
     def paint(self, plans: np.ndarray) -> np.ndarray:
@@ -178,20 +176,19 @@ class DigitCanvases:
         if self.kind == "plain":
             return images[plans[:, 0]]
         k, (h, w), c = len(plans), images.shape[1:3], self.clutter_size
-        canvases = np.zeros((k, self.size, self.size, *images.shape[3:]), dtype=np.uint8)
-        env = np.arange(k)[:, None, None]
-        rows = plans[:, 2:3] + np.arange(h)
-        cols = plans[:, 1:2] + np.arange(w)
-        canvases[env, rows[:, :, None], cols[:, None, :]] = images[plans[:, 0]]
-        span = np.arange(c)
-        for piece in plans[:, 3:].reshape(k, self.num_clutter, 5).transpose(1, 0, 2):
-            source, sx, sy, x, y = piece.T
-            cut = images[
-                source[:, None, None], (sy[:, None] + span)[:, :, None], sx[:, None, None] + span
-            ]
-            at = (env, (y[:, None] + span)[:, :, None], (x[:, None] + span)[:, None, :])
-            canvases[at] = np.maximum(canvases[at], cut)
-        return canvases
+        pool = images if images.ndim == 4 else images[..., None]  # [N, h, w, C]
+        canvases = np.zeros((k, self.size, self.size, pool.shape[3]), dtype=np.uint8)
+        env = np.arange(k)
+        # windows [K, y, x, C, rows, cols]: one fancy index per piece pastes a whole batch
+        _windows(canvases, h, w)[env, plans[:, 2], plans[:, 1]] = np.moveaxis(
+            pool[plans[:, 0]], 3, 1
+        )
+        pieces = _windows(pool, c, c, writeable=False)
+        spots = _windows(canvases, c, c)
+        clutter = plans[:, 3:].reshape(k, self.num_clutter, 5).transpose(1, 2, 0)  # [n, 5, K]
+        for source, sx, sy, x, y in clutter:
+            spots[env, y, x] = np.maximum(spots[env, y, x], pieces[source, sy, sx])
+        return canvases if images.ndim == 4 else canvases[..., 0]
 
     def targets(self, plans: np.ndarray) -> np.ndarray:
         """Label of each canvas's target image: int64 ``[K, 1]``."""
@@ -209,14 +206,17 @@ class DigitCanvases:
         images = self.pool.images
         if not self._grey:
             return boxes_to_masks(self.object_boxes(plans), self.size, self.size)
-        k, (h, w) = len(plans), images.shape[1:3]
-        masks = np.zeros((k, self.size, self.size), dtype=bool)
-        rows = plans[:, 2:3] + np.arange(h)
-        cols = plans[:, 1:2] + np.arange(w)
-        masks[np.arange(k)[:, None, None], rows[:, :, None], cols[:, None, :]] = (
-            images[plans[:, 0]] >= INK_THRESHOLD
-        )
+        h, w = images.shape[1:3]
+        masks = np.zeros((len(plans), self.size, self.size), dtype=bool)
+        ink = images[plans[:, 0]] >= INK_THRESHOLD
+        _windows(masks, h, w)[np.arange(len(plans)), plans[:, 2], plans[:, 1]] = ink
         return masks[:, None]
+
+
+def _windows(images: np.ndarray, h: int, w: int, writeable: bool = True) -> np.ndarray:
+    """Every ``h x w`` window of a batch ``[K, H, W, ...]``: ``[K, y, x, ..., h, w]`` (a view,
+    so assigning to windows writes into ``images``)."""
+    return sliding_window_view(images, (h, w), axis=(1, 2), writeable=writeable)
 
 
 class SVHNSequences:

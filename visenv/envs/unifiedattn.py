@@ -33,6 +33,7 @@ pick with the outcome, and with ``gamma = 1`` every step's return is that outcom
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -73,6 +74,10 @@ class Phase(IntEnum):
     GLIMPSE = 1  # the next glimpse location
     PREDICT = 2  # a label (and, if the sequence goes on, the next location)
     DONE = 3  # the episode has ended; any valid action is ignored
+
+
+# plain ints for the hot path (an IntEnum member lookup costs a Python call)
+_PICK, _GLIMPSE, _PREDICT, _DONE = (int(p) for p in Phase)
 
 
 @dataclass(frozen=True)
@@ -193,9 +198,9 @@ def observation_phases(steps: np.ndarray, finished: np.ndarray, params: UnifiedA
     ``L + n - 1`` actions, and every ``T``-th glimpse is followed by a prediction.
     """
     shown = steps - params.levels + 1
-    phase = np.where(shown % params.num_glimpses == 0, Phase.PREDICT, Phase.GLIMPSE)
-    phase = np.where(steps < params.levels, Phase.PICK, phase)
-    return np.where(finished, Phase.DONE, phase).astype(np.int64)
+    phase = np.where(shown % params.num_glimpses == 0, _PREDICT, _GLIMPSE)
+    phase = np.where(steps < params.levels, _PICK, phase)
+    return np.where(finished, _DONE, phase).astype(np.int64)
 
 
 def uniform_locations(rngs: list[np.random.Generator], regions: np.ndarray, size: Any) -> Any:
@@ -417,74 +422,97 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
 
-        picking = np.flatnonzero(phase == Phase.PICK)
-        level = self._t[picking]
-        self._picks[picking, level] = picks[picking]
-        self._regions[picking, level + 1] = quadrant_boxes(
-            self._regions[picking, level], picks[picking]
-        )
-        self._first_glimpses(picking[level + 1 == p.levels])
+        picking = np.flatnonzero(phase == _PICK)
+        if len(picking):
+            level = self._t[picking]
+            self._picks[picking, level] = picks[picking]
+            self._regions[picking, level + 1] = quadrant_boxes(
+                self._regions[picking, level], picks[picking]
+            )
+            self._first_glimpses(picking[level + 1 == p.levels])
 
-        predicting = np.flatnonzero(phase == Phase.PREDICT)
-        self._predictions[predicting, self._num_predicted[predicting]] = labels[predicting]
-        self._num_predicted[predicting] += 1
-        ends = self._num_predicted[predicting] >= p.max_labels
-        if p.end_label is not None:
-            ends |= labels[predicting] == p.end_label
-        ending = predicting[ends]
-        self._finished[ending] = terminated[ending] = True
-        self._correct[ending] = ~sequence_errors(self._predictions[ending], self._targets[ending])
-        rewards[ending] = self._correct[ending]
-
-        moving = np.flatnonzero(phase == Phase.GLIMPSE)
-        moving = np.concatenate([moving, predicting[~ends]])
+        predicting = np.flatnonzero(phase == _PREDICT)
+        moving = np.flatnonzero(phase == _GLIMPSE)
+        if len(predicting):
+            ends = self._predict(predicting, labels[predicting], rewards, terminated)
+            if not ends.all():  # a sequence goes on: the action also places the next glimpse
+                moving = np.concatenate([moving, predicting[~ends]])
         self._add_glimpses(moving, locations[moving])
-        self._t[phase != Phase.DONE] += 1
+        self._t[phase != _DONE] += 1
         self._cache = {}
         return rewards, terminated, np.zeros(self.num_envs, dtype=bool)
 
+    def _predict(
+        self, predicting: np.ndarray, labels: np.ndarray, rewards: np.ndarray, ended: np.ndarray
+    ) -> np.ndarray:
+        """Record the ``labels`` of the ``predicting`` envs; end and reward the sequences that
+        are complete (the terminal label, or ``max_labels`` labels). Returns which ended."""
+        p = self.params
+        self._predictions[predicting, self._num_predicted[predicting]] = labels
+        self._num_predicted[predicting] += 1
+        ends = self._num_predicted[predicting] >= p.max_labels
+        if p.end_label is not None:
+            ends |= labels == p.end_label
+        ending = predicting[ends]
+        self._finished[ending] = ended[ending] = True
+        self._correct[ending] = ~sequence_errors(self._predictions[ending], self._targets[ending])
+        rewards[ending] = self._correct[ending]
+        return ends
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per state (the cache empties at every step and reset)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     def _phase(self) -> np.ndarray:
-        return observation_phases(self._t, self._finished, self.params)
+        return self._cached(
+            "phase", lambda: observation_phases(self._t, self._finished, self.params)
+        )
 
     def _current_locations(self) -> np.ndarray:
-        last = np.maximum(self._num_glimpses - 1, 0)
-        return self._locations[np.arange(self.num_envs), last]
+        """The latest glimpse location of every env (zeros before the first glimpse)."""
+        rows, last = np.arange(self.num_envs), self._num_glimpses - 1
+        return self._cached("location", lambda: self._locations[rows, np.maximum(last, 0)])
+
+    def _glimpse_boxes(self) -> np.ndarray:
+        """Pixel boxes ``[N, m, 4]`` of the current glimpses (zeros before the first one)."""
+
+        def compute() -> np.ndarray:
+            p = self.params
+            boxes = glimpse_boxes(
+                self._current_locations(), p.image_size, p.glimpse_size, p.num_scales,
+                p.scale_factor,
+            )  # fmt: skip
+            seen = self._num_glimpses > 0
+            return boxes if seen.all() else np.where(seen[:, None, None], boxes, 0.0)
+
+        return self._cached("glimpse_boxes", compute)
 
     def _crops(self, boxes: np.ndarray, size: tuple[int, int], rows: np.ndarray) -> Any:
         """Crops of ``boxes [N, M, 4]`` for the envs in ``rows`` (bool), zeros elsewhere."""
-        c = self.images.image_shape[2]
-        shape = (self.num_envs, boxes.shape[1], *size, c)
+        shape = (self.num_envs, boxes.shape[1], *size, self.images.image_shape[2])
         ids = np.flatnonzero(rows)
         if self._on_torch:
-            out = torch.zeros(shape, dtype=torch.uint8, device=self.device)
             boxes = torch.as_tensor(boxes, device=self.device)
+        if len(ids) == self.num_envs:  # grey crops gain their channel axis
+            return self._images.crop(boxes, size).reshape(shape)
+        if self._on_torch:
+            out = torch.zeros(shape, dtype=torch.uint8, device=self.device)
         else:
             out = np.zeros(shape, dtype=np.uint8)
-        if len(ids) == self.num_envs:
-            crops = self._images.crop(boxes, size)
-        elif len(ids):
+        if len(ids):
             crops = self._images.crop(boxes[ids], size, ids)
-        else:
-            return out
-        crops = crops.reshape(len(ids), *shape[1:])  # grey crops gain their channel axis
-        out[torch.as_tensor(ids, device=self.device) if self._on_torch else ids] = crops
+            rows_at = torch.as_tensor(ids, device=self.device) if self._on_torch else ids
+            out[rows_at] = crops.reshape(len(ids), *shape[1:])
         return out
 
     def _glimpses(self) -> Any:
         """``uint8 [N, m, g, g, C]`` glimpses at the current locations (cached per state)."""
-        if "glimpse" not in self._cache:
-            p = self.params
-            boxes = self._glimpse_boxes()
-            size = (p.glimpse_size, p.glimpse_size)
-            self._cache["glimpse"] = self._crops(boxes, size, self._num_glimpses > 0)
-        return self._cache["glimpse"]
-
-    def _glimpse_boxes(self) -> np.ndarray:
-        p = self.params
-        boxes = glimpse_boxes(
-            self._current_locations(), p.image_size, p.glimpse_size, p.num_scales, p.scale_factor
+        g = self.params.glimpse_size
+        return self._cached(
+            "glimpse", lambda: self._crops(self._glimpse_boxes(), (g, g), self._num_glimpses > 0)
         )
-        return np.where((self._num_glimpses > 0)[:, None, None], boxes, 0.0)
 
     def _observe(self, env_ids: np.ndarray | None) -> dict[str, Any]:
         if "obs" not in self._cache:
@@ -492,15 +520,13 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             obs = {
                 "phase": phase,
                 "glimpse": self._glimpses(),
-                "location": np.where(
-                    (self._num_glimpses > 0)[:, None], self._current_locations(), 0.0
-                ).astype(np.float32),
+                "location": self._current_locations().astype(np.float32),
             }
             if self.params.levels:
                 level = np.minimum(self._t, self.params.levels)
                 regions = self._regions[np.arange(self.num_envs), level]
                 obs["quadrants"] = self._crops(
-                    all_quadrants(regions), self._quadrant_size, phase == Phase.PICK
+                    all_quadrants(regions), self._quadrant_size, phase == _PICK
                 )
             self._cache["obs"] = obs
         obs = self._cache["obs"]
