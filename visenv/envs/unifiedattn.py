@@ -28,7 +28,8 @@ cut from the original image by bilinear resampling (at half resolution this is 2
 the glimpse location is in whole-image coordinates even after top-down picks, which only place
 ``L_0``; patches past the border read as black; the entropy splits grey levels at 128 (colour
 averaged first). Rewards are 0 until the last step; ``info["pick_rewards"]`` then credits every
-pick with the outcome, and with ``gamma = 1`` every step's return is that outcome.
+pick with the outcome, and with ``gamma = 1`` every step's return is that outcome. The reasons
+and the data protocols: docs/unifiedattn.md.
 """
 
 from __future__ import annotations
