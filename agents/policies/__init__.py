@@ -13,8 +13,16 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from agents.policies.dqsstn import DQSSTNOraclePolicy
+from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
-__all__ = ["POLICIES", "DQSSTNOraclePolicy", "Policy", "RandomPolicy", "make_policy"]
+__all__ = [
+    "POLICIES",
+    "DQSSTNOraclePolicy",
+    "Policy",
+    "RandomPolicy",
+    "UnifiedAttnOraclePolicy",
+    "make_policy",
+]
 
 
 class Policy(Protocol):
@@ -42,6 +50,7 @@ class RandomPolicy:
 # oracle policy of each env family, by native vector env class name
 _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
+    "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,
 }
 POLICIES = ("random", "oracle")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -32,3 +34,32 @@ def crop_and_resize_reference(image: np.ndarray, box, out_size) -> np.ndarray:
             y = y1 + (i + 0.5) * (y2 - y1) / h
             out[i, j] = bilinear_sample(image, x, y)
     return out
+
+
+def binary_entropy_reference(patch: np.ndarray, threshold: float) -> float:
+    """Entropy in bits of one patch ``[h, w, C]`` binarised at ``threshold``, pixel by pixel."""
+    h, w = patch.shape[:2]
+    bright = 0
+    for i in range(h):
+        for j in range(w):
+            if float(np.mean(patch[i, j])) >= threshold:
+                bright += 1
+    entropy = 0.0
+    for count in (bright, h * w - bright):
+        if count:
+            p = count / (h * w)
+            entropy -= p * math.log2(p)
+    return entropy
+
+
+def coverage_reference(mask: np.ndarray, boxes: np.ndarray) -> float:
+    """Share of ``mask``'s pixels whose centres lie in some box, pixel by pixel."""
+    inside = total = 0
+    for i in range(mask.shape[0]):
+        for j in range(mask.shape[1]):
+            if not mask[i, j]:
+                continue
+            total += 1
+            x, y = j + 0.5, i + 0.5
+            inside += any(b[0] <= x < b[2] and b[1] <= y < b[3] for b in boxes)
+    return inside / total if total else float("nan")

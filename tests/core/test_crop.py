@@ -4,6 +4,7 @@ import torch
 
 from tests.core.reference import crop_and_resize_reference
 from visenv.core import crop_and_resize, crop_and_resize_torch
+from visenv.core.images import ImageBatch
 
 CUDA = pytest.param(
     "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
@@ -102,3 +103,25 @@ def test_bad_input_raises(boxes, out_size, match):
     image = np.zeros((8, 8, 3), np.uint8)
     with pytest.raises(ValueError, match=match):
         crop_and_resize([image], boxes, out_size)
+
+
+@pytest.mark.parametrize("channels", [None, 3])
+def test_image_batch_set_many_crops_like_the_opencv_batch(channels):
+    rng = np.random.default_rng(5)
+    shape = (4, 20, 20) if channels is None else (4, 20, 20, channels)
+    first, second = (rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(2))
+    boxes = rng.uniform(0, 10, (4, 2, 2))
+    boxes = np.concatenate([boxes, boxes + rng.uniform(3, 12, (4, 2, 2))], axis=2)
+    ids = np.array([2, 0])
+    batches = [ImageBatch(4, backend=b) for b in ("opencv", "torch")]
+    for batch in batches:
+        batch.set_many(np.arange(4), first)
+        batch.set_many(ids, second[:2])  # one device copy for a subset of envs
+    expected = first.copy()
+    expected[ids] = second[:2]
+    direct = crop_and_resize(list(expected), boxes, (6, 6))
+    cv_crops = batches[0].crop(boxes, (6, 6))
+    torch_crops = batches[1].crop(torch.as_tensor(boxes), (6, 6)).numpy()
+    np.testing.assert_array_equal(cv_crops, direct)
+    assert torch_crops.shape == direct.shape
+    assert np.abs(torch_crops.astype(int) - direct).max() <= 1

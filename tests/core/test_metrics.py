@@ -1,8 +1,10 @@
 import math
 
 import numpy as np
+import pytest
 
-from visenv.core.metrics import iou_bins, salient_correct
+from tests.core.reference import coverage_reference
+from visenv.core.metrics import glimpse_coverage, iou_bins, salient_correct, sequence_errors
 
 
 def test_salient_correct_against_loops():
@@ -41,3 +43,26 @@ def test_iou_bins_against_loops():
 def test_empty_bin_is_nan():
     rows = iou_bins(np.array([0.1, 0.15]), np.array([0.3, 0.4]))
     assert rows[0]["count"] == 2 and math.isnan(rows[3]["iou_before"])
+
+
+def test_glimpse_coverage_against_the_pixel_loop():
+    rng = np.random.default_rng(2)
+    masks = rng.random((6, 23, 31)) < 0.3
+    masks[5] = False  # no object pixels: NaN
+    boxes = np.concatenate([rng.uniform(-5, 30, (6, 4, 2)), rng.uniform(2, 14, (6, 4, 2))], 2)
+    boxes[..., 2:] += boxes[..., :2]  # (x, y, w, h) -> (x1, y1, x2, y2)
+    valid = rng.random((6, 4)) < 0.7
+    got = glimpse_coverage(masks, boxes, valid)
+    for i in range(5):
+        assert got[i] == pytest.approx(coverage_reference(masks[i], boxes[i][valid[i]]))
+    assert math.isnan(got[5])
+    full = np.tile([[0.0, 0.0, 31.0, 23.0]], (6, 1, 1))
+    np.testing.assert_allclose(glimpse_coverage(masks, full)[:5], 1.0)
+
+
+def test_sequence_errors_count_whole_sequences():
+    targets = np.array([[3, -1], [1, 10], [1, 10], [1, 10], [4, -1]])
+    preds = np.array([[3, -1], [1, 10], [1, 2], [1, -1], [5, -1]])
+    np.testing.assert_array_equal(sequence_errors(preds, targets), [False, False, True, True, True])
+    with pytest.raises(ValueError, match="N, S"):
+        sequence_errors(preds[:, 0], targets[:, 0])

@@ -16,6 +16,8 @@ from gymnasium import spaces
 HARNESS_KWARGS: dict[str, dict[str, Any]] = {
     "VisAttn/DQSSTN-VOC-v0": {"year": "2007", "split": "test"},
     "VisAttn/DQSSTN-COCO-v0": {"split": "val"},
+    # ../shared/data/cifar10 holds only the test images (as class folders)
+    "VisAttn/UnifiedAttn-CIFAR10-v0": {"split": "test"},
 }
 
 
@@ -72,6 +74,17 @@ def bad_actions(space: spaces.Space, batch: int | None = None) -> list[tuple[str
 def _batched_sample(space: spaces.Dict, batch: int) -> dict[str, Any]:
     samples = [space.sample() for _ in range(batch)]
     return {k: np.stack([s[k] for s in samples]) for k in space.spaces}
+
+
+def leaves(x: Any) -> list[Any]:
+    """The arrays/tensors of an observation (itself, or a ``Dict`` observation's values)."""
+    return [leaf for v in x.values() for leaf in leaves(v)] if isinstance(x, dict) else [x]
+
+
+def differ(a: Any, b: Any) -> bool:
+    """Whether two observations (arrays, tensors or dicts of them) differ anywhere."""
+    pairs = zip(leaves(a), leaves(b), strict=True)
+    return any(not np.array_equal(_as_numpy(x), _as_numpy(y)) for x, y in pairs)
 
 
 def _as_numpy(x: Any) -> Any:

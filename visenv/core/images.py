@@ -59,6 +59,24 @@ class ImageBatch:
         t[env_id].zero_()
         t[env_id, :, :h, :w] = chw.to(self.device, non_blocking=True)
 
+    def set_many(self, env_ids: np.ndarray, images: np.ndarray) -> None:
+        """Make ``images[k]`` the original image of ``env_ids[k]``; equally sized images
+        ``[K, H, W]`` or ``[K, H, W, C]`` (generated canvases) go to the device in one copy."""
+        if self.backend == "opencv" or self._tensor is None:
+            for env_id, image in zip(env_ids, images, strict=True):
+                self.set(int(env_id), image)
+            return
+        batch = torch.from_numpy(np.ascontiguousarray(images))
+        batch = batch[:, None] if batch.ndim == 3 else batch.permute(0, 3, 1, 2)
+        t = self._tensor
+        if t.shape[1:] != batch.shape[1:] or t.dtype != batch.dtype:
+            for env_id, image in zip(env_ids, images, strict=True):
+                self.set(int(env_id), image)
+            return
+        for env_id, image in zip(env_ids, images, strict=True):
+            self.arrays[int(env_id)] = image
+        t[torch.as_tensor(env_ids, device=self.device)] = batch.to(self.device, non_blocking=True)
+
     def crop(
         self,
         boxes: np.ndarray | torch.Tensor,

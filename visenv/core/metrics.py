@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["IOU_BIN_EDGES", "iou_bins", "salient_correct"]
+__all__ = [
+    "IOU_BIN_EDGES",
+    "glimpse_coverage",
+    "iou_bins",
+    "salient_correct",
+    "sequence_errors",
+]
 
 #: The five initial-IoU bins of DQ-SSTN's Figure 3.
 IOU_BIN_EDGES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -70,3 +76,62 @@ def iou_bins(
 
 def _mean(values: np.ndarray, members: np.ndarray) -> float:
     return float(values[members].mean()) if members.any() else float("nan")
+
+
+def sequence_errors(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Whether each prediction is wrong, as the error rate of paper 002 counts it.
+
+    A single label is wrong when it differs from the target; a digit sequence (SVHN, Table 3:
+    "whole sequence recognition") when any label up to and including the terminal one
+    differs, or when it has a different length.
+
+    Args:
+        predictions (ndarray[N, S]): Predicted labels, ``-1`` after the last one.
+        targets (ndarray[N, S]): True labels, ``-1`` after the last one.
+
+    Returns:
+        bool ``[N]``; its mean is the error rate.
+    """
+    predictions, targets = np.asarray(predictions), np.asarray(targets)
+    if predictions.shape != targets.shape or predictions.ndim != 2:
+        raise ValueError(
+            f"predictions and targets must both be [N, S], got {predictions.shape} and "
+            f"{targets.shape}"
+        )
+    return (predictions != targets).any(axis=1)
+
+
+def glimpse_coverage(
+    masks: np.ndarray, boxes: np.ndarray, valid: np.ndarray | None = None
+) -> np.ndarray:
+    """Share of each image's object pixels that lie inside at least one glimpse box.
+
+    A pixel ``(row i, column j)`` is inside a box when its centre ``(j + 0.5, i + 0.5)`` is:
+    ``x1 <= j + 0.5 < x2`` and ``y1 <= i + 0.5 < y2`` (pixel-edge boxes, :mod:`visenv.core`).
+
+    Args:
+        masks (ndarray[N, H, W] bool): Object pixels (e.g. the digit's ink) of each image.
+        boxes (ndarray[N, K, 4]): Glimpse boxes in pixels (e.g. the finest patch of each
+            glimpse, or every scale of every glimpse flattened to ``K``).
+        valid (ndarray[N, K] bool): Which boxes count; default all.
+
+    Returns:
+        float64 ``[N]`` in ``[0, 1]``; NaN where a mask is empty.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    boxes = np.asarray(boxes, dtype=np.float64)
+    n, height, width = masks.shape
+    if boxes.ndim != 3 or boxes.shape[0] != n or boxes.shape[2] != 4:
+        raise ValueError(f"boxes must be [N={n}, K, 4], got {boxes.shape}")
+    if valid is None:
+        valid = np.ones(boxes.shape[:2], dtype=bool)
+    cols = np.arange(width) + 0.5
+    rows = np.arange(height) + 0.5
+    in_x = (boxes[..., 0:1] <= cols) & (cols < boxes[..., 2:3]) & valid[..., None]  # [N, K, W]
+    in_y = (boxes[..., 1:2] <= rows) & (rows < boxes[..., 3:4])  # [N, K, H]
+    # a pixel is covered if some box holds both its row and its column: a boolean matmul
+    covered = np.einsum("nkh,nkw->nhw", in_y.astype(np.float32), in_x.astype(np.float32)) > 0
+    total = masks.sum(axis=(1, 2))
+    hit = (covered & masks).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, hit / np.maximum(total, 1), np.nan)

@@ -1,5 +1,6 @@
 """One module per paper: ``<Task>VectorEnv`` (native batched) and ``<Task>Env`` (single)."""
 
 from visenv.envs.dqsstn import DQSSTNEnv, DQSSTNVectorEnv
+from visenv.envs.unifiedattn import UnifiedAttnEnv, UnifiedAttnVectorEnv
 
-__all__ = ["DQSSTNEnv", "DQSSTNVectorEnv"]
+__all__ = ["DQSSTNEnv", "DQSSTNVectorEnv", "UnifiedAttnEnv", "UnifiedAttnVectorEnv"]

@@ -27,3 +27,71 @@ register(
     vector_entry_point="visenv.envs.dqsstn:DQSSTNVectorEnv",
     kwargs={"dataset": "coco", "year": "2017", "split": "train"},
 )
+
+# -- UnifiedAttn (paper 002): top-down quad-tree picks, then RAM glimpses; levels=0 is RAM ------
+# MNIST: 6 glimpses of 8x8, 1 scale (Table 1); cluttered 100x100 MNIST with 10 pieces of 8x8
+# clutter: 6 glimpses of 12x12, 4 scales (Table 2); SVHN: 3 glimpses of 12x12, 2 scales per
+# label, up to 5 digits and the terminal label (Table 3); CIFAR-10: 6 glimpses of 12x12 (sec. 5).
+_MNIST = {"dataset": "mnist", "split": "train", "canvas": "plain", "num_glimpses": 6,
+          "glimpse_size": 8, "num_scales": 1}  # fmt: skip
+_CLUTTERED = {"canvas": "cluttered", "canvas_size": 100, "num_clutter": 10, "num_glimpses": 6,
+              "glimpse_size": 12, "num_scales": 4}  # fmt: skip
+register(
+    id="VisAttn/RAM-MNIST-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={**_MNIST, "levels": 0},
+)
+register(
+    id="VisAttn/RAM-ClutteredMNIST-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={"dataset": "mnist", "split": "train", **_CLUTTERED, "levels": 0},
+)
+register(
+    id="VisAttn/UnifiedAttn-MNIST-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={**_MNIST, "levels": 2},
+)
+register(
+    id="VisAttn/UnifiedAttn-ClutteredMNIST-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={"dataset": "mnist", "split": "train", **_CLUTTERED, "levels": 2},
+)
+register(
+    id="VisAttn/UnifiedAttn-SVHN-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={
+        "dataset": "svhn",
+        "split": "train",
+        "levels": 2,
+        "num_glimpses": 3,
+        "glimpse_size": 12,
+        "num_scales": 2,
+        "max_digits": 5,
+    },
+)
+register(
+    id="VisAttn/UnifiedAttn-CIFAR10-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    kwargs={
+        "dataset": "cifar10",
+        "split": "train",
+        "canvas": "plain",
+        "levels": 2,
+        "num_glimpses": 6,
+        "glimpse_size": 12,
+        "num_scales": 1,
+    },
+)
+register(
+    id="VisAttn/UnifiedAttn-ClutteredDigits-v0",
+    entry_point="visenv.envs.unifiedattn:UnifiedAttnEnv",
+    vector_entry_point="visenv.envs.unifiedattn:UnifiedAttnVectorEnv",
+    # the embedded default: the same cluttered canvases from digits visenv draws itself
+    kwargs={"dataset": "rendered", "split": "train", **_CLUTTERED, "levels": 2},
+)
