@@ -22,8 +22,10 @@ entropy of every patch is reported for the entropy-weighted policy gradient of e
 SVHN (sec. 5, after DRAM): ``T = 3`` glimpses per label; labels are read one after the other
 until the terminal label or until 5 digits and the terminal label are read (18 glimpses).
 
-Choices the paper leaves open, made here: one flat ``Box`` action holds every decision (see
-:class:`ActionLayout`); a pick and a label are the argmax of their scores; quadrant views are
+Choices the paper leaves open, made here: every action carries a location, a quadrant and a
+label, and the phase in the observation says which the env reads (a ``Dict`` by default, or one
+flat ``Box`` for stable-baselines3; :mod:`visenv.envs.unifiedattn_actions`); in the flat
+format a pick and a label are the argmax of their scores; quadrant views are
 cut from the original image by bilinear resampling (at half resolution this is 2x2 averaging);
 the glimpse location is in whole-image coordinates even after top-down picks, which only place
 ``L_0``; patches past the border read as black; the entropy splits grey levels at 128 (colour
@@ -55,9 +57,11 @@ from visenv.core.glimpses import (
 from visenv.core.images import ImageBatch
 from visenv.core.metrics import sequence_errors
 from visenv.data.canvases import EpisodeImages, SVHNSequences, episode_images
-from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell, check_box_actions
+from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell
+from visenv.envs.unifiedattn_actions import ActionCodec, ActionFormat, ActionLayout
 
 __all__ = [
+    "ActionCodec",
     "ActionLayout",
     "Phase",
     "UnifiedAttnEnv",
@@ -79,63 +83,6 @@ class Phase(IntEnum):
 
 # plain ints for the hot path (an IntEnum member lookup costs a Python call)
 _PICK, _GLIMPSE, _PREDICT, _DONE = (int(p) for p in Phase)
-
-
-@dataclass(frozen=True)
-class ActionLayout:
-    """Where each decision sits in the flat ``Box(-1, 1, (size,))`` action.
-
-    ``action[0:2]`` is the next glimpse location ``(x, y)``; then 4 quadrant scores (only when
-    there are top-down levels), whose argmax is the pick; then one score per label, whose
-    argmax is the prediction (ties: the lowest index). Each phase reads only its part.
-    """
-
-    num_quadrants: int  # 4, or 0 without top-down levels
-    num_labels: int
-
-    @property
-    def location(self) -> slice:
-        return slice(0, 2)
-
-    @property
-    def quadrant(self) -> slice:
-        return slice(2, 2 + self.num_quadrants)
-
-    @property
-    def label(self) -> slice:
-        start = 2 + self.num_quadrants
-        return slice(start, start + self.num_labels)
-
-    @property
-    def size(self) -> int:
-        return 2 + self.num_quadrants + self.num_labels
-
-    def encode(
-        self,
-        num_envs: int,
-        location: Any = None,
-        quadrant: Any = None,
-        label: Any = None,
-    ) -> np.ndarray:
-        """Actions ``float32 [num_envs, size]`` from locations ``[N, 2]``, picks ``[N]`` and
-        labels ``[N]`` (each optional): chosen scores are 1, the others -1."""
-        out = np.full((num_envs, self.size), -1.0, dtype=np.float32)
-        out[:, self.location] = 0.0 if location is None else np.asarray(location)
-        rows = np.arange(num_envs)
-        if quadrant is not None and self.num_quadrants:
-            out[rows, self.quadrant.start + np.asarray(quadrant, dtype=np.int64)] = 1.0
-        if label is not None:
-            out[rows, self.label.start + np.asarray(label, dtype=np.int64)] = 1.0
-        return out
-
-    def decode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(locations [N, 2] float64, picks [N], labels [N])`` of checked actions."""
-        picks = (
-            actions[:, self.quadrant].argmax(axis=1)
-            if self.num_quadrants
-            else np.zeros(len(actions), dtype=np.int64)
-        )
-        return actions[:, self.location], picks, actions[:, self.label].argmax(axis=1)
 
 
 @dataclass(frozen=True)
@@ -226,16 +173,25 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
     resampled from the original image.
 
     ## Action Space
-    ``Box(-1, 1, (2 + 4 [if L > 0] + K,), float32)`` (``env.action_layout``, :class:`ActionLayout`):
+    Every action holds every decision; ``obs["phase"]`` says which part the env reads, the
+    others are ignored but still checked (an out-of-range quadrant is an error in any phase).
+    ``action_format="dict"`` (default): ``Dict`` of
 
-    | part | read in phase | meaning |
-    |---|---|---|
-    | ``[0:2]`` | GLIMPSE; PREDICT if a label follows | next glimpse centre ``(x, y)`` |
-    | 4 quadrant scores | PICK | argmax: 0 top-left, 1 top-right, 2/3 bottom-left/right |
-    | ``K`` label scores | PREDICT | argmax: the class (SVHN: digit 0-9, or 10 = end) |
+    | key | space | read in phase | meaning |
+    |---|---|---|---|
+    | ``quadrant`` | ``Discrete(4)``, if ``L > 0`` | PICK | 0/1 top-left/right, 2/3 bottom |
+    | ``location`` | ``Box(-1, 1, (2,))`` float32 | GLIMPSE (PREDICT*) | next glimpse centre |
+    | ``label`` | ``Discrete(K)`` | PREDICT | class (SVHN: digit 0-9, 10 = end) |
 
-    ``env.action_layout.encode(n, location=, quadrant=, label=)`` builds valid actions. An SB3
-    Gaussian policy outputs all parts at once; a recurrent agent fills the part the phase reads.
+    (*) In PREDICT the location places the next glimpse when a label sequence goes on (SVHN).
+
+    The vector env takes ``{"quadrant": int [N], "location": float [N, 2], "label": int [N]}``.
+    ``action_format="flat"`` (for stable-baselines3, which trains on no ``Dict`` action):
+    ``Box(-1, 1, (2 + 4 [if L > 0] + K,), float32)``, ``[0:2]`` the location, then 4 quadrant
+    scores and ``K`` label scores whose argmax (lowest index on ties) is the choice
+    (:class:`~visenv.envs.unifiedattn_actions.ActionLayout`). Both decode to the same
+    decisions. ``env.action_codec.encode(n, location=, quadrant=, label=)`` builds a batch in
+    the env's format (``env.action_format``).
 
     ## Observation Space
     ``Dict``: ``phase`` (``Discrete(4)``, :class:`Phase`); ``glimpse`` (``uint8 [m, g, g, C]``,
@@ -277,6 +233,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
     | ``scale_factor`` | 2 | ratio of consecutive patch sides |
     | ``max_digits``, ``jitter`` | 5, train only | SVHN sequences |
     | ``entropy_threshold`` | 128 | grey level of the 2-bin split |
+    | ``action_format`` | ``"dict"`` | ``"dict"`` or ``"flat"`` (Action Space) |
     | ``device``, ``backend``, ``output`` | cpu, auto, numpy | where it runs, what it returns |
 
     Reset options: ``index`` (int, or one per env) fixes the pool/dataset image.
@@ -304,6 +261,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         max_digits: int = 5,
         jitter: bool | None = None,
         entropy_threshold: float = ENTROPY_THRESHOLD,
+        action_format: ActionFormat = "dict",
         device: str | torch.device = "cpu",
         backend: str | None = None,
         output: Output = "numpy",
@@ -332,7 +290,8 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             entropy_threshold=entropy_threshold,
         )  # fmt: skip
         p = self.params
-        self.action_layout = ActionLayout(4 if p.levels else 0, p.num_labels)
+        self.action_format = action_format
+        self.action_codec = ActionCodec(action_format, 4 if p.levels else 0, p.num_labels)
         self._quadrant_size = quadrant_view_size(p.image_size, p.levels)
         self._images = ImageBatch(self.num_envs, self.device, backend)
         obs_spaces = {
@@ -344,9 +303,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         }
         if p.levels:
             obs_spaces["quadrants"] = spaces.Box(0, 255, (4, *self._quadrant_size, c), np.uint8)
-        self._set_spaces(
-            spaces.Dict(obs_spaces), spaces.Box(-1.0, 1.0, (self.action_layout.size,), np.float32)
-        )
+        self._set_spaces(spaces.Dict(obs_spaces), self.action_codec.space)
         n = self.num_envs
         self._plans = np.zeros((n, self.images.plan_size), dtype=np.int64)
         self._targets = np.full((n, p.max_labels), -1, dtype=np.int64)
@@ -412,14 +369,17 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._locations[env_ids, self._num_glimpses[env_ids]] = locations
         self._num_glimpses[env_ids] += 1
 
-    def _check_actions(self, actions: Any) -> np.ndarray:
-        # geometry lives on the host (a few floats per env); only images sit on the device
-        return check_box_actions(actions, self.single_action_space, self.num_envs)
+    def _check_actions(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # both formats decode to the same decisions; geometry lives on the host (a few floats
+        # per env), only images sit on the device
+        return self.action_codec.decode(actions, self.num_envs)
 
-    def _step_envs(self, actions: np.ndarray, active: np.ndarray) -> tuple[Any, Any, Any]:
+    def _step_envs(
+        self, decisions: tuple[np.ndarray, np.ndarray, np.ndarray], active: np.ndarray
+    ) -> tuple[Any, Any, Any]:
         p = self.params
         phase = self._phase()
-        locations, picks, labels = self.action_layout.decode(actions)
+        locations, picks, labels = decisions
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
 
