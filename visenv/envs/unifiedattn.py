@@ -36,7 +36,6 @@ and the data protocols: docs/unifiedattn.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -313,10 +312,16 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._regions = np.zeros((n, p.levels + 1, 4))  # the whole image, then each pick
         self._picks = np.full((n, p.levels), -1, dtype=np.int64)
         self._locations = np.zeros((n, p.max_glimpses, 2))
+        self._location = np.zeros((n, 2))  # the latest glimpse (zeros before the first)
         self._num_glimpses = np.zeros(n, dtype=np.int64)
         self._t = np.zeros(n, dtype=np.int64)
         self._finished = np.zeros(n, dtype=bool)
         self._correct = np.zeros(n, dtype=bool)
+        # constants of the hot path: the phase after t steps is a table lookup, and every env
+        # in one phase (the rule with equal-length episodes) needs no index search
+        steps = np.arange(p.levels + p.max_glimpses + 1)
+        self._phase_after = observation_phases(steps, np.zeros(len(steps), dtype=bool), p)
+        self._rows = np.arange(n)
         self._cache: dict[str, Any] = {}
 
     @property
@@ -351,11 +356,15 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._object_boxes[env_ids] = self.images.object_boxes(plans)
         h, w = self.params.image_size
         self._regions[env_ids] = [0.0, 0.0, w, h]
-        for name, value in (
-            ("_predictions", -1), ("_num_predicted", 0), ("_picks", -1), ("_locations", 0.0),
-            ("_num_glimpses", 0), ("_t", 0), ("_finished", False), ("_correct", False),
-        ):  # fmt: skip
-            getattr(self, name)[env_ids] = value
+        self._predictions[env_ids] = -1
+        self._num_predicted[env_ids] = 0
+        self._picks[env_ids] = -1
+        self._locations[env_ids] = 0.0
+        self._location[env_ids] = 0.0
+        self._num_glimpses[env_ids] = 0
+        self._t[env_ids] = 0
+        self._finished[env_ids] = False
+        self._correct[env_ids] = False
         if self.params.levels == 0:  # RAM: the first glimpse lands anywhere in the image
             self._first_glimpses(env_ids)
         self._cache = {}
@@ -367,6 +376,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
 
     def _add_glimpses(self, env_ids: np.ndarray, locations: np.ndarray) -> None:
         self._locations[env_ids, self._num_glimpses[env_ids]] = locations
+        self._location[env_ids] = locations
         self._num_glimpses[env_ids] += 1
 
     def _check_actions(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -382,9 +392,10 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         locations, picks, labels = decisions
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
+        count = np.bincount(phase, minlength=len(Phase))  # which phases occur at all
 
-        picking = np.flatnonzero(phase == _PICK)
-        if len(picking):
+        if count[_PICK]:
+            picking = self._in_phase(phase, _PICK, count)
             level = self._t[picking]
             self._picks[picking, level] = picks[picking]
             self._regions[picking, level + 1] = quadrant_boxes(
@@ -392,16 +403,26 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             )
             self._first_glimpses(picking[level + 1 == p.levels])
 
-        predicting = np.flatnonzero(phase == _PREDICT)
-        moving = np.flatnonzero(phase == _GLIMPSE)
-        if len(predicting):
+        moving = self._in_phase(phase, _GLIMPSE, count)
+        if count[_PREDICT]:
+            predicting = self._in_phase(phase, _PREDICT, count)
             ends = self._predict(predicting, labels[predicting], rewards, terminated)
             if not ends.all():  # a sequence goes on: the action also places the next glimpse
                 moving = np.concatenate([moving, predicting[~ends]])
-        self._add_glimpses(moving, locations[moving])
-        self._t[phase != _DONE] += 1
+        if len(moving):
+            self._add_glimpses(moving, locations[moving])
+        if count[_DONE]:
+            self._t[phase != _DONE] += 1
+        else:
+            self._t += 1
         self._cache = {}
         return rewards, terminated, np.zeros(self.num_envs, dtype=bool)
+
+    def _in_phase(self, phase: np.ndarray, which: int, count: np.ndarray) -> np.ndarray:
+        """Ids of the envs in phase ``which`` (``count``: envs per phase)."""
+        if count[which] == self.num_envs:
+            return self._rows
+        return np.flatnonzero(phase == which)
 
     def _predict(
         self, predicting: np.ndarray, labels: np.ndarray, rewards: np.ndarray, ended: np.ndarray
@@ -420,60 +441,55 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         rewards[ending] = self._correct[ending]
         return ends
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per state (the cache empties at every step and reset)."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
-
+    # -- observations (computed once per state; the cache empties at every step and reset) ---
     def _phase(self) -> np.ndarray:
-        return self._cached(
-            "phase", lambda: observation_phases(self._t, self._finished, self.params)
-        )
+        if "phase" not in self._cache:
+            phase = self._phase_after[self._t]  # a new array (fancy index)
+            phase[self._finished] = _DONE
+            self._cache["phase"] = phase
+        return self._cache["phase"]
 
-    def _current_locations(self) -> np.ndarray:
-        """The latest glimpse location of every env (zeros before the first glimpse)."""
-        rows, last = np.arange(self.num_envs), self._num_glimpses - 1
-        return self._cached("location", lambda: self._locations[rows, np.maximum(last, 0)])
+    def _all_seen(self) -> bool:
+        """Whether every env has had its first glimpse (always, in RAM: it comes at reset)."""
+        return self.params.levels == 0 or bool(self._num_glimpses.all())
 
     def _glimpse_boxes(self) -> np.ndarray:
         """Pixel boxes ``[N, m, 4]`` of the current glimpses (zeros before the first one)."""
-
-        def compute() -> np.ndarray:
+        if "glimpse_boxes" not in self._cache:
             p = self.params
             boxes = glimpse_boxes(
-                self._current_locations(), p.image_size, p.glimpse_size, p.num_scales,
-                p.scale_factor,
-            )  # fmt: skip
-            seen = self._num_glimpses > 0
-            return boxes if seen.all() else np.where(seen[:, None, None], boxes, 0.0)
+                self._location, p.image_size, p.glimpse_size, p.num_scales, p.scale_factor
+            )
+            if not self._all_seen():
+                boxes[self._num_glimpses == 0] = 0.0
+            self._cache["glimpse_boxes"] = boxes
+        return self._cache["glimpse_boxes"]
 
-        return self._cached("glimpse_boxes", compute)
-
-    def _crops(self, boxes: np.ndarray, size: tuple[int, int], rows: np.ndarray) -> Any:
-        """Crops of ``boxes [N, M, 4]`` for the envs in ``rows`` (bool), zeros elsewhere."""
+    def _crops(self, boxes: np.ndarray, size: tuple[int, int], ids: np.ndarray | None) -> Any:
+        """Crops of ``boxes [N, M, 4]`` for the envs ``ids`` (``None``: all), zeros elsewhere."""
         shape = (self.num_envs, boxes.shape[1], *size, self.images.image_shape[2])
-        ids = np.flatnonzero(rows)
         if self._on_torch:
             boxes = torch.as_tensor(boxes, device=self.device)
-        if len(ids) == self.num_envs:  # grey crops gain their channel axis
-            return self._images.crop(boxes, size).reshape(shape)
+        if ids is None:  # grey crops gain their channel axis
+            # the boxes come from checked actions: skip the kernel's argument checks
+            return self._images.crop(boxes, size, check=False).reshape(shape)
         if self._on_torch:
             out = torch.zeros(shape, dtype=torch.uint8, device=self.device)
         else:
             out = np.zeros(shape, dtype=np.uint8)
         if len(ids):
-            crops = self._images.crop(boxes[ids], size, ids)
+            crops = self._images.crop(boxes[ids], size, ids, check=False)
             rows_at = torch.as_tensor(ids, device=self.device) if self._on_torch else ids
             out[rows_at] = crops.reshape(len(ids), *shape[1:])
         return out
 
     def _glimpses(self) -> Any:
         """``uint8 [N, m, g, g, C]`` glimpses at the current locations (cached per state)."""
-        g = self.params.glimpse_size
-        return self._cached(
-            "glimpse", lambda: self._crops(self._glimpse_boxes(), (g, g), self._num_glimpses > 0)
-        )
+        if "glimpse" not in self._cache:
+            g = self.params.glimpse_size
+            ids = None if self._all_seen() else np.flatnonzero(self._num_glimpses)
+            self._cache["glimpse"] = self._crops(self._glimpse_boxes(), (g, g), ids)
+        return self._cache["glimpse"]
 
     def _observe(self, env_ids: np.ndarray | None) -> dict[str, Any]:
         if "obs" not in self._cache:
@@ -481,14 +497,14 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             obs = {
                 "phase": phase,
                 "glimpse": self._glimpses(),
-                "location": self._current_locations().astype(np.float32),
+                "location": self._location.astype(np.float32),
             }
             if self.params.levels:
                 level = np.minimum(self._t, self.params.levels)
-                regions = self._regions[np.arange(self.num_envs), level]
-                obs["quadrants"] = self._crops(
-                    all_quadrants(regions), self._quadrant_size, phase == _PICK
-                )
+                regions = self._regions[self._rows, level]
+                picking = phase == _PICK
+                ids = None if picking.all() else np.flatnonzero(picking)
+                obs["quadrants"] = self._crops(all_quadrants(regions), self._quadrant_size, ids)
             self._cache["obs"] = obs
         obs = self._cache["obs"]
         if env_ids is None:
@@ -497,27 +513,26 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         return {k: v[index] if isinstance(v, torch.Tensor) else v[env_ids] for k, v in obs.items()}
 
     def _info(self) -> dict[str, Any]:
-        p, rows = self.params, np.arange(self.num_envs)
-        entropy = binary_patch_entropy(self._glimpses(), p.entropy_threshold)
+        p = self.params
         outcome = (self._finished & self._correct).astype(np.float64)
-        info = {
-            "target": self._targets,
-            "prediction": self._predictions,
-            "num_predicted": self._num_predicted,
-            "correct": self._correct,
-            "region_box": self._regions[rows, np.minimum(self._t, p.levels)],
-            "picks": self._picks,
+        # copies of the state arrays (updated in place at the next step or reset); the others
+        # are computed afresh here
+        return {
+            "target": self._targets.copy(),
+            "prediction": self._predictions.copy(),
+            "num_predicted": self._num_predicted.copy(),
+            "correct": self._correct.copy(),
+            "region_box": self._regions[self._rows, np.minimum(self._t, p.levels)],
+            "picks": self._picks.copy(),
             "pick_rewards": np.repeat(outcome[:, None], p.levels, axis=1),
-            "locations": self._locations,
-            "num_glimpses": self._num_glimpses,
-            "glimpse_boxes": self._glimpse_boxes(),
-            "entropy": entropy,
-            "object_boxes": self._object_boxes,
-            "index": self._plans[:, 0],
-            "step": self._t,
+            "locations": self._locations.copy(),
+            "num_glimpses": self._num_glimpses.copy(),
+            "glimpse_boxes": self._glimpse_boxes().copy(),
+            "entropy": binary_patch_entropy(self._glimpses(), p.entropy_threshold),
+            "object_boxes": self._object_boxes.copy(),
+            "index": self._plans[:, 0].copy(),
+            "step": self._t.copy(),
         }
-        # copies: the state arrays are updated in place at the next step or reset
-        return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
 
     def object_masks(self, env_ids: np.ndarray | None = None) -> np.ndarray:
         """Object pixels of the current images: bool ``[K, D, H, W]`` (``D`` objects: 1, or
