@@ -71,13 +71,11 @@ def affine_matrices(boxes: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
     """
     h, w = out_size
     boxes = boxes.astype(np.float64, copy=False)
-    sx = (boxes[:, 2] - boxes[:, 0]) / w
-    sy = (boxes[:, 3] - boxes[:, 1]) / h
+    scale = (boxes[:, 2:] - boxes[:, :2]) / (w, h)  # (sx, sy): x and y together
     mats = np.zeros((len(boxes), 2, 3))
-    mats[:, 0, 0] = sx
-    mats[:, 0, 2] = boxes[:, 0] + 0.5 * sx - 0.5
-    mats[:, 1, 1] = sy
-    mats[:, 1, 2] = boxes[:, 1] + 0.5 * sy - 0.5
+    mats[:, 0, 0] = scale[:, 0]
+    mats[:, 1, 1] = scale[:, 1]
+    mats[:, :, 2] = boxes[:, :2] + 0.5 * scale - 0.5
     return mats
 
 

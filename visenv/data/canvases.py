@@ -196,10 +196,8 @@ class DigitCanvases:
 
     def object_boxes(self, plans: np.ndarray) -> np.ndarray:
         """Box of the target's object (its ink, or the whole image) on the canvas: ``[K, 1, 4]``."""
-        boxes = self._object_boxes[plans[:, 0]].copy()
-        boxes[:, [0, 2]] += plans[:, 1:2]
-        boxes[:, [1, 3]] += plans[:, 2:3]
-        return boxes[:, None, :]
+        offsets = plans[:, 1:3]  # (x, y) of the target on the canvas, for both corners
+        return (self._object_boxes[plans[:, 0]] + np.concatenate([offsets, offsets], 1))[:, None]
 
     def object_masks(self, plans: np.ndarray) -> np.ndarray:
         """Object pixels of each canvas: bool ``[K, 1, S, S]`` (clutter excluded)."""

@@ -279,13 +279,23 @@ class BatchedVectorEnv(VectorEnv):
         return obs, info
 
     def _pack_info(self, info: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
-        """Gymnasium's vector info layout: every key ``k`` has a bool mask ``_k``."""
+        """Gymnasium's vector info layout: every key ``k`` has a bool mask ``_k``.
+
+        The masks of one call are one fresh array shared by every key (Gymnasium's wrappers
+        read masks; none writes into them): a copy per key cost more than the rest of a
+        small batch's info.
+        """
         packed: dict[str, Any] = {}
+        mask = mask.copy()
+        as_is = self.output == "numpy"
         for key, value in info.items():
-            packed[key] = (
-                self._pack_info(value, mask) if isinstance(value, dict) else self._output(value)
-            )
-            packed[f"_{key}"] = mask.copy()
+            if isinstance(value, dict):
+                packed[key] = self._pack_info(value, mask)
+            elif as_is and type(value) is np.ndarray:
+                packed[key] = value
+            else:
+                packed[key] = self._output(value)
+            packed["_" + key] = mask
         return packed
 
     def _output(self, x: Any) -> Any:

@@ -154,9 +154,9 @@ def uniform_locations(rngs: list[np.random.Generator], regions: np.ndarray, size
     """One location per region, uniform inside it (Algorithm 1 line 6), in ``[-1, 1]^2``."""
     h, w = size
     u = np.array([rng.uniform(size=2) for rng in rngs]).reshape(-1, 2)
-    x = regions[:, 0] + u[:, 0] * (regions[:, 2] - regions[:, 0])
-    y = regions[:, 1] + u[:, 1] * (regions[:, 3] - regions[:, 1])
-    return np.stack([x / w * 2 - 1, y / h * 2 - 1], axis=1)
+    # x and y together: corner + u * extent, then pixels -> [-1, 1]
+    xy = regions[:, :2] + u * (regions[:, 2:] - regions[:, :2])
+    return xy / (w, h) * 2 - 1
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -375,6 +375,11 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._add_glimpses(env_ids, uniform_locations(rngs, regions, self.params.image_size))
 
     def _add_glimpses(self, env_ids: np.ndarray, locations: np.ndarray) -> None:
+        if env_ids is self._rows:  # every env (see _in_phase): whole-array updates
+            self._locations[env_ids, self._num_glimpses] = locations
+            self._location[:] = locations
+            self._num_glimpses += 1
+            return
         self._locations[env_ids, self._num_glimpses[env_ids]] = locations
         self._location[env_ids] = locations
         self._num_glimpses[env_ids] += 1
@@ -410,7 +415,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             if not ends.all():  # a sequence goes on: the action also places the next glimpse
                 moving = np.concatenate([moving, predicting[~ends]])
         if len(moving):
-            self._add_glimpses(moving, locations[moving])
+            self._add_glimpses(moving, locations if moving is self._rows else locations[moving])
         if count[_DONE]:
             self._t[phase != _DONE] += 1
         else:
@@ -419,7 +424,8 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         return rewards, terminated, np.zeros(self.num_envs, dtype=bool)
 
     def _in_phase(self, phase: np.ndarray, which: int, count: np.ndarray) -> np.ndarray:
-        """Ids of the envs in phase ``which`` (``count``: envs per phase)."""
+        """Ids of the envs in phase ``which`` (``count``: envs per phase); ``self._rows``
+        itself when every env is, which the updates below recognise to skip fancy indexing."""
         if count[which] == self.num_envs:
             return self._rows
         return np.flatnonzero(phase == which)

@@ -154,7 +154,7 @@ class ActionCodec:
         if self.format == "flat":
             checked = check_box_actions(actions, self.space, num_envs)
             return self.layout.decode(checked)
-        if not isinstance(actions, Mapping):
+        if type(actions) is not dict and not isinstance(actions, Mapping):  # ABC checks are slow
             raise TypeError(
                 f"actions must be a dict of batches with keys {sorted(self._keys)} (action space "
                 f"{self.space}), got {type(actions).__name__}; a flat Box action needs "
