@@ -166,8 +166,9 @@ class DigitCanvases:
         plan = rng.integers(0, self._plan_highs)  # every choice in one call
         if index is not None:
             plan[0] = index
-        others = plan[3::5]
-        others += others >= plan[0]  # "other random digits": never the target itself
+        if self.num_clutter:
+            others = plan[3::5]
+            others += others >= plan[0]  # "other random digits": never the target itself
         return plan
 
     def paint(self, plans: np.ndarray) -> np.ndarray:
