@@ -153,7 +153,8 @@ def observation_phases(steps: np.ndarray, finished: np.ndarray, params: UnifiedA
 def uniform_locations(rngs: list[np.random.Generator], regions: np.ndarray, size: Any) -> Any:
     """One location per region, uniform inside it (Algorithm 1 line 6), in ``[-1, 1]^2``."""
     h, w = size
-    u = np.array([rng.uniform(size=2) for rng in rngs]).reshape(-1, 2)
+    # rng.random: the same numbers as rng.uniform(size=2), with half its call overhead
+    u = np.array([rng.random(2) for rng in rngs]).reshape(-1, 2)
     # x and y together: corner + u * extent, then pixels -> [-1, 1]
     xy = regions[:, :2] + u * (regions[:, 2:] - regions[:, :2])
     return xy / (w, h) * 2 - 1
