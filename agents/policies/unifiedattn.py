@@ -56,6 +56,9 @@ class UnifiedAttnOraclePolicy:
       being read (the digit currently named, for SVHN), greedily;
     * PREDICT: the true label, and the first glimpse on the next digit of a sequence.
 
+    Every call returns all three decisions in the env's ``action_format`` (a ``Dict`` batch or
+    the flat ``Box`` batch).
+
     Args:
         env: The native vector env (``gym.make_vec(..., vectorization_mode=
             "vector_entry_point")``); its ``object_masks()`` are read at every call.
@@ -64,7 +67,7 @@ class UnifiedAttnOraclePolicy:
     def __init__(self, env: UnifiedAttnVectorEnv) -> None:
         self.env = env
         self.params = env.params
-        self.layout = env.action_layout
+        self.codec = env.action_codec  # actions in the env's own format (env.action_format)
 
     def _covered(self, info: dict[str, Any]) -> np.ndarray:
         """Pixels inside the finest patch of any glimpse so far: bool ``[N, H, W]``."""
@@ -75,7 +78,7 @@ class UnifiedAttnOraclePolicy:
         boxes = np.where(seen[..., None], boxes, 0.0)  # unseen: empty boxes
         return boxes_to_masks(boxes, *p.image_size).any(axis=1)
 
-    def __call__(self, obs: dict[str, Any], info: dict[str, Any]) -> np.ndarray:
+    def __call__(self, obs: dict[str, Any], info: dict[str, Any]) -> Any:
         n = self.env.num_envs
         phase = _numpy(obs["phase"])
         masks = self.env.object_masks()  # [N, D, H, W]
@@ -100,4 +103,4 @@ class UnifiedAttnOraclePolicy:
 
         labels = target[rows, np.minimum(num_predicted, target.shape[1] - 1)]
         labels = np.maximum(labels, 0)  # a finished episode: any valid label
-        return self.layout.encode(n, location=locations, quadrant=picks, label=labels)
+        return self.codec.encode(n, location=locations, quadrant=picks, label=labels)

@@ -36,7 +36,9 @@ def test_registered_svhn_env_passes_the_checkers(svhn_root):
         check_env(env.unwrapped)
     obs, info = env.reset(seed=0)
     assert obs["glimpse"].shape == (2, 12, 12, 3) and obs["quadrants"].shape == (4, 14, 14, 3)
-    assert info["target"].shape == (6,) and env.action_space.shape == (2 + 4 + 11,)
+    assert info["target"].shape == (6,) and env.action_space["label"].n == 11  # 10 = end
+    flat = gym.make(ID, root=svhn_root, split="test", action_format="flat")
+    assert flat.action_space.shape == (2 + 4 + 11,)
     assert env.render().shape[2] == 3
 
 
@@ -55,7 +57,7 @@ def test_native_equals_sync_on_svhn(svhn_root):
 
 def test_labels_follow_every_third_glimpse_until_the_terminal_label(svhn_root):
     env = _vec(svhn_root, 2)
-    layout = env.unwrapped.action_layout
+    codec = env.unwrapped.action_codec
     obs, info = env.reset(seed=0, options={"index": [0, 1]})  # "42" and "0"
     assert info["target"].tolist() == [[4, 2, END, -1, -1, -1], [0, END, -1, -1, -1, -1]]
     phases, rewards = [], []
@@ -65,7 +67,7 @@ def test_labels_follow_every_third_glimpse_until_the_terminal_label(svhn_root):
         phases.append(obs["phase"].tolist())
         labels = [[4, 2, END][index], [0, END, END][index]] if index is not None else None
         obs, reward, terminated, _, info = env.step(
-            layout.encode(2, location=[[0.2, 0.1]] * 2, quadrant=[1, 1], label=labels)
+            codec.encode(2, location=[[0.2, 0.1]] * 2, quadrant=[1, 1], label=labels)
         )
         rewards.append(reward.tolist())
         assert terminated.tolist() == [step == 10, step == 7]
@@ -78,20 +80,20 @@ def test_labels_follow_every_third_glimpse_until_the_terminal_label(svhn_root):
 
 def test_a_sequence_is_right_only_when_whole(svhn_root):
     env = _vec(svhn_root, 3)
-    layout = env.unwrapped.action_layout
+    codec = env.unwrapped.action_codec
     env.reset(seed=0, options={"index": [0, 0, 0]})
     plans = [[4, END], [4, 2, 7], [END]]  # stops early, never ends, ends at once
     lengths = []
     for k, labels in enumerate(plans):
         env.reset(seed=0, options={"index": [0, 0, 0]})
         for _ in range(2):
-            env.step(layout.encode(3, quadrant=[0, 0, 0]))
+            env.step(codec.encode(3, quadrant=[0, 0, 0]))
         said, steps = 0, 2
         while True:
             phase = env.unwrapped._phase()[k]
             label = labels[min(said, len(labels) - 1)] if phase == Phase.PREDICT else 0
             said += phase == Phase.PREDICT
-            _, reward, terminated, _, info = env.step(layout.encode(3, label=[label] * 3))
+            _, reward, terminated, _, info = env.step(codec.encode(3, label=[label] * 3))
             steps += 1
             if terminated[k]:
                 break

@@ -13,6 +13,7 @@ Every function takes numpy arrays or torch tensors and returns the same kind.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import TypeVar
 
 import numpy as np
@@ -54,15 +55,23 @@ def glimpse_boxes(
     height, width = image_size
     # the same boxes as multiscale_square_boxes(normalized_to_pixel(...)), in fewer array ops:
     # every env step computes them, so they are on the hot path
-    sides = np.array([size * scale_factor**s for s in range(num_scales)])
+    offsets = _corner_offsets(float(size), num_scales, float(scale_factor))  # [m, 4]
     if isinstance(locations, torch.Tensor):
-        half = torch.as_tensor(sides / 2, dtype=locations.dtype, device=locations.device)[:, None]
+        offsets_t = torch.tensor(offsets.tolist(), dtype=locations.dtype, device=locations.device)
         scale = torch.as_tensor([width / 2, height / 2], dtype=locations.dtype)
-        centers = ((locations + 1) * scale.to(locations.device))[..., None, :]
-        return torch.cat([centers - half, centers + half], dim=-1)
+        centers = (locations + 1) * scale.to(locations.device)
+        return torch.cat([centers, centers], dim=-1)[..., None, :] + offsets_t
     centers = (np.asarray(locations, dtype=np.float64) + 1) * [width / 2, height / 2]
-    centers, half = centers[..., None, :], (sides / 2)[:, None]
-    return np.concatenate([centers - half, centers + half], axis=-1)
+    return np.concatenate([centers, centers], axis=-1)[..., None, :] + offsets
+
+
+@lru_cache(maxsize=32)
+def _corner_offsets(size: float, num_scales: int, scale_factor: float) -> np.ndarray:
+    """``(-s/2, -s/2, s/2, s/2)`` for each patch side ``s`` (read-only, shared)."""
+    half = np.array([size * scale_factor**s for s in range(num_scales)])[:, None] / 2
+    offsets = np.concatenate([-half, -half, half, half], axis=1)
+    offsets.flags.writeable = False
+    return offsets
 
 
 def all_quadrants(regions: Array) -> Array:
@@ -125,8 +134,18 @@ def binary_patch_entropy(patches: Array, threshold: float = ENTROPY_THRESHOLD) -
     h, w, channels = patches.shape[-3:]
     # mean >= threshold  <=>  sum >= channels * threshold; integer sums stay exact
     total = patches[..., 0] if channels == 1 else patches.sum(axis=-1, dtype=np.float64)
-    p = np.count_nonzero(total >= channels * threshold, axis=(-2, -1)) / (h * w)
-    return -(_xlog2x(p) + _xlog2x(1 - p)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    bright = (total >= channels * threshold).reshape(*total.shape[:-2], h * w)
+    # a patch of h * w pixels has only h * w + 1 possible entropies: look them up
+    return _entropy_table(h * w)[bright.sum(axis=-1)]
+
+
+@lru_cache(maxsize=32)
+def _entropy_table(num_pixels: int) -> np.ndarray:
+    """Binary entropy in bits of ``k`` bright pixels out of ``num_pixels``, for every ``k``."""
+    p = np.arange(num_pixels + 1) / num_pixels
+    table = -(_xlog2x(p) + _xlog2x(1 - p)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    table.flags.writeable = False
+    return table
 
 
 def _xlog2x(x: np.ndarray) -> np.ndarray:

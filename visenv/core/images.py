@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from visenv.core.crop import crop_and_resize, crop_and_resize_torch
+from visenv.core.crop import crop_and_resize, crop_and_resize_torch, default_num_threads
 
 __all__ = ["ImageBatch"]
 
@@ -35,6 +35,7 @@ class ImageBatch:
             raise ValueError(f"the OpenCV backend runs on the CPU only, got device {self.device}")
         self.backend = backend
         self.num_envs = num_envs
+        self.num_threads = default_num_threads()  # read once: crops run every env step
         self.arrays: list[np.ndarray | None] = [None] * num_envs
         self._tensor: torch.Tensor | None = None
 
@@ -82,6 +83,8 @@ class ImageBatch:
         boxes: np.ndarray | torch.Tensor,
         out_size: tuple[int, int],
         env_ids: np.ndarray | None = None,
+        *,
+        check: bool = True,
     ) -> np.ndarray | torch.Tensor:
         """Crops of the envs' images, channels last: ``[K, h, w(, C)]`` or ``[K, M, h, w(, C)]``.
 
@@ -89,10 +92,14 @@ class ImageBatch:
             boxes: ``[K, 4]`` or ``[K, M, 4]`` boxes (numpy for OpenCV, tensor for torch).
             out_size: ``(h, w)``.
             env_ids: The ``K`` envs to crop from; default all ``N`` in order.
+            check: ``False`` skips the OpenCV backend's argument checks (boxes valid by
+                construction; see :func:`~visenv.core.crop.crop_and_resize`).
         """
         if self.backend == "opencv":
             images = self.arrays if env_ids is None else [self.arrays[i] for i in env_ids]
-            return crop_and_resize(images, np.asarray(boxes), out_size)
+            return crop_and_resize(
+                images, np.asarray(boxes), out_size, num_threads=self.num_threads, check=check
+            )
         assert self._tensor is not None, "set() every image before cropping"
         source = self._tensor
         if env_ids is not None:

@@ -18,6 +18,7 @@ so the single and vector envs share every line of MDP code and give the same tra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 import gymnasium as gym
@@ -39,7 +40,12 @@ _OUTPUTS = ("numpy", "torch")
 
 
 def check_discrete_actions(
-    actions: Any, n: int, num_envs: int, space: gym.Space, device: torch.device | None = None
+    actions: Any,
+    n: int,
+    num_envs: int,
+    space: gym.Space,
+    device: torch.device | None = None,
+    name: str = "actions",
 ) -> np.ndarray | torch.Tensor:
     """Validate a batch of ``Discrete(n)`` actions once, then hand back a fast int64 array.
 
@@ -49,6 +55,7 @@ def check_discrete_actions(
         num_envs: Batch size the env expects.
         space: The single action space, named in error messages.
         device: If given, return a tensor on this device; else a numpy array.
+        name: How the error messages call the actions (e.g. ``"actions['quadrant']"``).
 
     Raises:
         TypeError: The actions are not integers.
@@ -59,25 +66,23 @@ def check_discrete_actions(
         is_int = not (arr.is_floating_point() or arr.is_complex() or arr.dtype == torch.bool)
     else:
         arr = np.asarray(actions)
-        is_int = np.issubdtype(arr.dtype, np.integer)
+        is_int = arr.dtype.kind in "iu"  # np.issubdtype(..., np.integer), without its overhead
     if not is_int:
         raise TypeError(
-            f"actions must be integers of the action space {space}, got dtype {arr.dtype}"
+            f"{name} must be integers of the action space {space}, got dtype {arr.dtype}"
         )
     if tuple(arr.shape) != (num_envs,):
         raise ValueError(
-            f"actions must have shape ({num_envs},) for {num_envs} envs with action space {space}, "
+            f"{name} must have shape ({num_envs},) for {num_envs} envs with action space {space}, "
             f"got shape {tuple(arr.shape)}"
         )
     low, high = int(arr.min()), int(arr.max())
     if low < 0 or high >= n:
-        raise ValueError(f"actions must lie in {space} (0..{n - 1}), got values in [{low}, {high}]")
+        raise ValueError(f"{name} must lie in {space} (0..{n - 1}), got values in [{low}, {high}]")
     if device is None:
-        return (
-            arr.cpu().numpy().astype(np.int64)
-            if isinstance(arr, torch.Tensor)
-            else arr.astype(np.int64)
-        )
+        if isinstance(arr, torch.Tensor):
+            return arr.cpu().numpy().astype(np.int64)
+        return arr.astype(np.int64)
     return torch.as_tensor(arr, dtype=torch.int64, device=device)
 
 
@@ -274,13 +279,23 @@ class BatchedVectorEnv(VectorEnv):
         return obs, info
 
     def _pack_info(self, info: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:
-        """Gymnasium's vector info layout: every key ``k`` has a bool mask ``_k``."""
+        """Gymnasium's vector info layout: every key ``k`` has a bool mask ``_k``.
+
+        The masks of one call are one fresh array shared by every key (Gymnasium's wrappers
+        read masks; none writes into them): a copy per key cost more than the rest of a
+        small batch's info.
+        """
         packed: dict[str, Any] = {}
+        mask = mask.copy()
+        as_is = self.output == "numpy"
         for key, value in info.items():
-            packed[key] = (
-                self._pack_info(value, mask) if isinstance(value, dict) else self._output(value)
-            )
-            packed[f"_{key}"] = mask.copy()
+            if isinstance(value, dict):
+                packed[key] = self._pack_info(value, mask)
+            elif as_is and type(value) is np.ndarray:
+                packed[key] = value
+            else:
+                packed[key] = self._output(value)
+            packed["_" + key] = mask
         return packed
 
     def _output(self, x: Any) -> Any:
@@ -321,7 +336,7 @@ def check_box_actions(
     arr = (
         actions.detach().cpu().numpy() if isinstance(actions, torch.Tensor) else np.asarray(actions)
     )
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+    if arr.dtype.kind not in "fiu":  # real numbers (np.issubdtype, without its overhead)
         raise TypeError(
             f"{name} must be real numbers of the action space {space}, got dtype {arr.dtype}"
         )
@@ -330,10 +345,11 @@ def check_box_actions(
         raise ValueError(
             f"{name} must have shape {expected} for action space {space}, got {arr.shape}"
         )
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite (action space {space}), got NaN or inf")
-    outside = (arr < space.low) | (arr > space.high)
-    if outside.any():
+    # one test for the common (valid) case; the error is worked out only on failure
+    if not (np.isfinite(arr) & (arr >= space.low) & (arr <= space.high)).all():
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} must be finite (action space {space}), got NaN or inf")
+        outside = (arr < space.low) | (arr > space.high)
         raise ValueError(
             f"{name} must lie in the action space {space} (low {space.low.min()}, high "
             f"{space.high.max()}), got {arr[outside][:4].tolist()}"
@@ -387,11 +403,7 @@ class SingleEnvShell(gym.Env):
         return _take(obs, 0), _unbatch(info)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        if isinstance(action, torch.Tensor):
-            batch = action[None]
-        else:
-            batch = np.asarray(action)[None]
-        obs, reward, terminated, truncated, info = self._vec.step(batch)
+        obs, reward, terminated, truncated, info = self._vec.step(_batch_of_one(action))
         return (
             _take(obs, 0), float(reward[0]), bool(terminated[0]), bool(truncated[0]),
             _unbatch(info),
@@ -403,6 +415,13 @@ class SingleEnvShell(gym.Env):
 
     def close(self) -> None:
         self._vec.close()
+
+
+def _batch_of_one(action: Any) -> Any:
+    """A single env's action as a batch of one (a ``Dict`` action part by part)."""
+    if isinstance(action, Mapping):
+        return {k: _batch_of_one(v) for k, v in action.items()}
+    return action[None] if isinstance(action, torch.Tensor) else np.asarray(action)[None]
 
 
 def _unbatch(info: dict[str, Any]) -> dict[str, Any]:

@@ -22,8 +22,10 @@ entropy of every patch is reported for the entropy-weighted policy gradient of e
 SVHN (sec. 5, after DRAM): ``T = 3`` glimpses per label; labels are read one after the other
 until the terminal label or until 5 digits and the terminal label are read (18 glimpses).
 
-Choices the paper leaves open, made here: one flat ``Box`` action holds every decision (see
-:class:`ActionLayout`); a pick and a label are the argmax of their scores; quadrant views are
+Choices the paper leaves open, made here: every action carries a location, a quadrant and a
+label, and the phase in the observation says which the env reads (a ``Dict`` by default, or one
+flat ``Box`` for stable-baselines3; :mod:`visenv.envs.unifiedattn_actions`); in the flat
+format a pick and a label are the argmax of their scores; quadrant views are
 cut from the original image by bilinear resampling (at half resolution this is 2x2 averaging);
 the glimpse location is in whole-image coordinates even after top-down picks, which only place
 ``L_0``; patches past the border read as black; the entropy splits grey levels at 128 (colour
@@ -34,7 +36,6 @@ and the data protocols: docs/unifiedattn.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -55,9 +56,11 @@ from visenv.core.glimpses import (
 from visenv.core.images import ImageBatch
 from visenv.core.metrics import sequence_errors
 from visenv.data.canvases import EpisodeImages, SVHNSequences, episode_images
-from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell, check_box_actions
+from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell
+from visenv.envs.unifiedattn_actions import ActionCodec, ActionFormat, ActionLayout
 
 __all__ = [
+    "ActionCodec",
     "ActionLayout",
     "Phase",
     "UnifiedAttnEnv",
@@ -79,63 +82,6 @@ class Phase(IntEnum):
 
 # plain ints for the hot path (an IntEnum member lookup costs a Python call)
 _PICK, _GLIMPSE, _PREDICT, _DONE = (int(p) for p in Phase)
-
-
-@dataclass(frozen=True)
-class ActionLayout:
-    """Where each decision sits in the flat ``Box(-1, 1, (size,))`` action.
-
-    ``action[0:2]`` is the next glimpse location ``(x, y)``; then 4 quadrant scores (only when
-    there are top-down levels), whose argmax is the pick; then one score per label, whose
-    argmax is the prediction (ties: the lowest index). Each phase reads only its part.
-    """
-
-    num_quadrants: int  # 4, or 0 without top-down levels
-    num_labels: int
-
-    @property
-    def location(self) -> slice:
-        return slice(0, 2)
-
-    @property
-    def quadrant(self) -> slice:
-        return slice(2, 2 + self.num_quadrants)
-
-    @property
-    def label(self) -> slice:
-        start = 2 + self.num_quadrants
-        return slice(start, start + self.num_labels)
-
-    @property
-    def size(self) -> int:
-        return 2 + self.num_quadrants + self.num_labels
-
-    def encode(
-        self,
-        num_envs: int,
-        location: Any = None,
-        quadrant: Any = None,
-        label: Any = None,
-    ) -> np.ndarray:
-        """Actions ``float32 [num_envs, size]`` from locations ``[N, 2]``, picks ``[N]`` and
-        labels ``[N]`` (each optional): chosen scores are 1, the others -1."""
-        out = np.full((num_envs, self.size), -1.0, dtype=np.float32)
-        out[:, self.location] = 0.0 if location is None else np.asarray(location)
-        rows = np.arange(num_envs)
-        if quadrant is not None and self.num_quadrants:
-            out[rows, self.quadrant.start + np.asarray(quadrant, dtype=np.int64)] = 1.0
-        if label is not None:
-            out[rows, self.label.start + np.asarray(label, dtype=np.int64)] = 1.0
-        return out
-
-    def decode(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(locations [N, 2] float64, picks [N], labels [N])`` of checked actions."""
-        picks = (
-            actions[:, self.quadrant].argmax(axis=1)
-            if self.num_quadrants
-            else np.zeros(len(actions), dtype=np.int64)
-        )
-        return actions[:, self.location], picks, actions[:, self.label].argmax(axis=1)
 
 
 @dataclass(frozen=True)
@@ -207,10 +153,11 @@ def observation_phases(steps: np.ndarray, finished: np.ndarray, params: UnifiedA
 def uniform_locations(rngs: list[np.random.Generator], regions: np.ndarray, size: Any) -> Any:
     """One location per region, uniform inside it (Algorithm 1 line 6), in ``[-1, 1]^2``."""
     h, w = size
-    u = np.array([rng.uniform(size=2) for rng in rngs]).reshape(-1, 2)
-    x = regions[:, 0] + u[:, 0] * (regions[:, 2] - regions[:, 0])
-    y = regions[:, 1] + u[:, 1] * (regions[:, 3] - regions[:, 1])
-    return np.stack([x / w * 2 - 1, y / h * 2 - 1], axis=1)
+    # rng.random: the same numbers as rng.uniform(size=2), with half its call overhead
+    u = np.array([rng.random(2) for rng in rngs]).reshape(-1, 2)
+    # x and y together: corner + u * extent, then pixels -> [-1, 1]
+    xy = regions[:, :2] + u * (regions[:, 2:] - regions[:, :2])
+    return xy / (w, h) * 2 - 1
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -226,16 +173,25 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
     resampled from the original image.
 
     ## Action Space
-    ``Box(-1, 1, (2 + 4 [if L > 0] + K,), float32)`` (``env.action_layout``, :class:`ActionLayout`):
+    Every action holds every decision; ``obs["phase"]`` says which part the env reads, the
+    others are ignored but still checked (an out-of-range quadrant is an error in any phase).
+    ``action_format="dict"`` (default): ``Dict`` of
 
-    | part | read in phase | meaning |
-    |---|---|---|
-    | ``[0:2]`` | GLIMPSE; PREDICT if a label follows | next glimpse centre ``(x, y)`` |
-    | 4 quadrant scores | PICK | argmax: 0 top-left, 1 top-right, 2/3 bottom-left/right |
-    | ``K`` label scores | PREDICT | argmax: the class (SVHN: digit 0-9, or 10 = end) |
+    | key | space | read in phase | meaning |
+    |---|---|---|---|
+    | ``quadrant`` | ``Discrete(4)``, if ``L > 0`` | PICK | 0/1 top-left/right, 2/3 bottom |
+    | ``location`` | ``Box(-1, 1, (2,))`` float32 | GLIMPSE (PREDICT*) | next glimpse centre |
+    | ``label`` | ``Discrete(K)`` | PREDICT | class (SVHN: digit 0-9, 10 = end) |
 
-    ``env.action_layout.encode(n, location=, quadrant=, label=)`` builds valid actions. An SB3
-    Gaussian policy outputs all parts at once; a recurrent agent fills the part the phase reads.
+    (*) In PREDICT the location places the next glimpse when a label sequence goes on (SVHN).
+
+    The vector env takes ``{"quadrant": int [N], "location": float [N, 2], "label": int [N]}``.
+    ``action_format="flat"`` (for stable-baselines3, which trains on no ``Dict`` action):
+    ``Box(-1, 1, (2 + 4 [if L > 0] + K,), float32)``, ``[0:2]`` the location, then 4 quadrant
+    scores and ``K`` label scores whose argmax (lowest index on ties) is the choice
+    (:class:`~visenv.envs.unifiedattn_actions.ActionLayout`). Both decode to the same
+    decisions. ``env.action_codec.encode(n, location=, quadrant=, label=)`` builds a batch in
+    the env's format (``env.action_format``).
 
     ## Observation Space
     ``Dict``: ``phase`` (``Discrete(4)``, :class:`Phase`); ``glimpse`` (``uint8 [m, g, g, C]``,
@@ -277,6 +233,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
     | ``scale_factor`` | 2 | ratio of consecutive patch sides |
     | ``max_digits``, ``jitter`` | 5, train only | SVHN sequences |
     | ``entropy_threshold`` | 128 | grey level of the 2-bin split |
+    | ``action_format`` | ``"dict"`` | ``"dict"`` or ``"flat"`` (Action Space) |
     | ``device``, ``backend``, ``output`` | cpu, auto, numpy | where it runs, what it returns |
 
     Reset options: ``index`` (int, or one per env) fixes the pool/dataset image.
@@ -304,6 +261,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         max_digits: int = 5,
         jitter: bool | None = None,
         entropy_threshold: float = ENTROPY_THRESHOLD,
+        action_format: ActionFormat = "dict",
         device: str | torch.device = "cpu",
         backend: str | None = None,
         output: Output = "numpy",
@@ -332,7 +290,8 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             entropy_threshold=entropy_threshold,
         )  # fmt: skip
         p = self.params
-        self.action_layout = ActionLayout(4 if p.levels else 0, p.num_labels)
+        self.action_format = action_format
+        self.action_codec = ActionCodec(action_format, 4 if p.levels else 0, p.num_labels)
         self._quadrant_size = quadrant_view_size(p.image_size, p.levels)
         self._images = ImageBatch(self.num_envs, self.device, backend)
         obs_spaces = {
@@ -344,9 +303,7 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         }
         if p.levels:
             obs_spaces["quadrants"] = spaces.Box(0, 255, (4, *self._quadrant_size, c), np.uint8)
-        self._set_spaces(
-            spaces.Dict(obs_spaces), spaces.Box(-1.0, 1.0, (self.action_layout.size,), np.float32)
-        )
+        self._set_spaces(spaces.Dict(obs_spaces), self.action_codec.space)
         n = self.num_envs
         self._plans = np.zeros((n, self.images.plan_size), dtype=np.int64)
         self._targets = np.full((n, p.max_labels), -1, dtype=np.int64)
@@ -356,10 +313,16 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._regions = np.zeros((n, p.levels + 1, 4))  # the whole image, then each pick
         self._picks = np.full((n, p.levels), -1, dtype=np.int64)
         self._locations = np.zeros((n, p.max_glimpses, 2))
+        self._location = np.zeros((n, 2))  # the latest glimpse (zeros before the first)
         self._num_glimpses = np.zeros(n, dtype=np.int64)
         self._t = np.zeros(n, dtype=np.int64)
         self._finished = np.zeros(n, dtype=bool)
         self._correct = np.zeros(n, dtype=bool)
+        # constants of the hot path: the phase after t steps is a table lookup, and every env
+        # in one phase (the rule with equal-length episodes) needs no index search
+        steps = np.arange(p.levels + p.max_glimpses + 1)
+        self._phase_after = observation_phases(steps, np.zeros(len(steps), dtype=bool), p)
+        self._rows = np.arange(n)
         self._cache: dict[str, Any] = {}
 
     @property
@@ -394,11 +357,15 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._object_boxes[env_ids] = self.images.object_boxes(plans)
         h, w = self.params.image_size
         self._regions[env_ids] = [0.0, 0.0, w, h]
-        for name, value in (
-            ("_predictions", -1), ("_num_predicted", 0), ("_picks", -1), ("_locations", 0.0),
-            ("_num_glimpses", 0), ("_t", 0), ("_finished", False), ("_correct", False),
-        ):  # fmt: skip
-            getattr(self, name)[env_ids] = value
+        self._predictions[env_ids] = -1
+        self._num_predicted[env_ids] = 0
+        self._picks[env_ids] = -1
+        self._locations[env_ids] = 0.0
+        self._location[env_ids] = 0.0
+        self._num_glimpses[env_ids] = 0
+        self._t[env_ids] = 0
+        self._finished[env_ids] = False
+        self._correct[env_ids] = False
         if self.params.levels == 0:  # RAM: the first glimpse lands anywhere in the image
             self._first_glimpses(env_ids)
         self._cache = {}
@@ -409,22 +376,32 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         self._add_glimpses(env_ids, uniform_locations(rngs, regions, self.params.image_size))
 
     def _add_glimpses(self, env_ids: np.ndarray, locations: np.ndarray) -> None:
+        if env_ids is self._rows:  # every env (see _in_phase): whole-array updates
+            self._locations[env_ids, self._num_glimpses] = locations
+            self._location[:] = locations
+            self._num_glimpses += 1
+            return
         self._locations[env_ids, self._num_glimpses[env_ids]] = locations
+        self._location[env_ids] = locations
         self._num_glimpses[env_ids] += 1
 
-    def _check_actions(self, actions: Any) -> np.ndarray:
-        # geometry lives on the host (a few floats per env); only images sit on the device
-        return check_box_actions(actions, self.single_action_space, self.num_envs)
+    def _check_actions(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # both formats decode to the same decisions; geometry lives on the host (a few floats
+        # per env), only images sit on the device
+        return self.action_codec.decode(actions, self.num_envs)
 
-    def _step_envs(self, actions: np.ndarray, active: np.ndarray) -> tuple[Any, Any, Any]:
+    def _step_envs(
+        self, decisions: tuple[np.ndarray, np.ndarray, np.ndarray], active: np.ndarray
+    ) -> tuple[Any, Any, Any]:
         p = self.params
         phase = self._phase()
-        locations, picks, labels = self.action_layout.decode(actions)
+        locations, picks, labels = decisions
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
+        count = np.bincount(phase, minlength=len(Phase))  # which phases occur at all
 
-        picking = np.flatnonzero(phase == _PICK)
-        if len(picking):
+        if count[_PICK]:
+            picking = self._in_phase(phase, _PICK, count)
             level = self._t[picking]
             self._picks[picking, level] = picks[picking]
             self._regions[picking, level + 1] = quadrant_boxes(
@@ -432,16 +409,27 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             )
             self._first_glimpses(picking[level + 1 == p.levels])
 
-        predicting = np.flatnonzero(phase == _PREDICT)
-        moving = np.flatnonzero(phase == _GLIMPSE)
-        if len(predicting):
+        moving = self._in_phase(phase, _GLIMPSE, count)
+        if count[_PREDICT]:
+            predicting = self._in_phase(phase, _PREDICT, count)
             ends = self._predict(predicting, labels[predicting], rewards, terminated)
             if not ends.all():  # a sequence goes on: the action also places the next glimpse
                 moving = np.concatenate([moving, predicting[~ends]])
-        self._add_glimpses(moving, locations[moving])
-        self._t[phase != _DONE] += 1
+        if len(moving):
+            self._add_glimpses(moving, locations if moving is self._rows else locations[moving])
+        if count[_DONE]:
+            self._t[phase != _DONE] += 1
+        else:
+            self._t += 1
         self._cache = {}
         return rewards, terminated, np.zeros(self.num_envs, dtype=bool)
+
+    def _in_phase(self, phase: np.ndarray, which: int, count: np.ndarray) -> np.ndarray:
+        """Ids of the envs in phase ``which`` (``count``: envs per phase); ``self._rows``
+        itself when every env is, which the updates below recognise to skip fancy indexing."""
+        if count[which] == self.num_envs:
+            return self._rows
+        return np.flatnonzero(phase == which)
 
     def _predict(
         self, predicting: np.ndarray, labels: np.ndarray, rewards: np.ndarray, ended: np.ndarray
@@ -460,60 +448,55 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         rewards[ending] = self._correct[ending]
         return ends
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per state (the cache empties at every step and reset)."""
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
-
+    # -- observations (computed once per state; the cache empties at every step and reset) ---
     def _phase(self) -> np.ndarray:
-        return self._cached(
-            "phase", lambda: observation_phases(self._t, self._finished, self.params)
-        )
+        if "phase" not in self._cache:
+            phase = self._phase_after[self._t]  # a new array (fancy index)
+            phase[self._finished] = _DONE
+            self._cache["phase"] = phase
+        return self._cache["phase"]
 
-    def _current_locations(self) -> np.ndarray:
-        """The latest glimpse location of every env (zeros before the first glimpse)."""
-        rows, last = np.arange(self.num_envs), self._num_glimpses - 1
-        return self._cached("location", lambda: self._locations[rows, np.maximum(last, 0)])
+    def _all_seen(self) -> bool:
+        """Whether every env has had its first glimpse (always, in RAM: it comes at reset)."""
+        return self.params.levels == 0 or bool(self._num_glimpses.all())
 
     def _glimpse_boxes(self) -> np.ndarray:
         """Pixel boxes ``[N, m, 4]`` of the current glimpses (zeros before the first one)."""
-
-        def compute() -> np.ndarray:
+        if "glimpse_boxes" not in self._cache:
             p = self.params
             boxes = glimpse_boxes(
-                self._current_locations(), p.image_size, p.glimpse_size, p.num_scales,
-                p.scale_factor,
-            )  # fmt: skip
-            seen = self._num_glimpses > 0
-            return boxes if seen.all() else np.where(seen[:, None, None], boxes, 0.0)
+                self._location, p.image_size, p.glimpse_size, p.num_scales, p.scale_factor
+            )
+            if not self._all_seen():
+                boxes[self._num_glimpses == 0] = 0.0
+            self._cache["glimpse_boxes"] = boxes
+        return self._cache["glimpse_boxes"]
 
-        return self._cached("glimpse_boxes", compute)
-
-    def _crops(self, boxes: np.ndarray, size: tuple[int, int], rows: np.ndarray) -> Any:
-        """Crops of ``boxes [N, M, 4]`` for the envs in ``rows`` (bool), zeros elsewhere."""
+    def _crops(self, boxes: np.ndarray, size: tuple[int, int], ids: np.ndarray | None) -> Any:
+        """Crops of ``boxes [N, M, 4]`` for the envs ``ids`` (``None``: all), zeros elsewhere."""
         shape = (self.num_envs, boxes.shape[1], *size, self.images.image_shape[2])
-        ids = np.flatnonzero(rows)
         if self._on_torch:
             boxes = torch.as_tensor(boxes, device=self.device)
-        if len(ids) == self.num_envs:  # grey crops gain their channel axis
-            return self._images.crop(boxes, size).reshape(shape)
+        if ids is None:  # grey crops gain their channel axis
+            # the boxes come from checked actions: skip the kernel's argument checks
+            return self._images.crop(boxes, size, check=False).reshape(shape)
         if self._on_torch:
             out = torch.zeros(shape, dtype=torch.uint8, device=self.device)
         else:
             out = np.zeros(shape, dtype=np.uint8)
         if len(ids):
-            crops = self._images.crop(boxes[ids], size, ids)
+            crops = self._images.crop(boxes[ids], size, ids, check=False)
             rows_at = torch.as_tensor(ids, device=self.device) if self._on_torch else ids
             out[rows_at] = crops.reshape(len(ids), *shape[1:])
         return out
 
     def _glimpses(self) -> Any:
         """``uint8 [N, m, g, g, C]`` glimpses at the current locations (cached per state)."""
-        g = self.params.glimpse_size
-        return self._cached(
-            "glimpse", lambda: self._crops(self._glimpse_boxes(), (g, g), self._num_glimpses > 0)
-        )
+        if "glimpse" not in self._cache:
+            g = self.params.glimpse_size
+            ids = None if self._all_seen() else np.flatnonzero(self._num_glimpses)
+            self._cache["glimpse"] = self._crops(self._glimpse_boxes(), (g, g), ids)
+        return self._cache["glimpse"]
 
     def _observe(self, env_ids: np.ndarray | None) -> dict[str, Any]:
         if "obs" not in self._cache:
@@ -521,14 +504,14 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
             obs = {
                 "phase": phase,
                 "glimpse": self._glimpses(),
-                "location": self._current_locations().astype(np.float32),
+                "location": self._location.astype(np.float32),
             }
             if self.params.levels:
                 level = np.minimum(self._t, self.params.levels)
-                regions = self._regions[np.arange(self.num_envs), level]
-                obs["quadrants"] = self._crops(
-                    all_quadrants(regions), self._quadrant_size, phase == _PICK
-                )
+                regions = self._regions[self._rows, level]
+                picking = phase == _PICK
+                ids = None if picking.all() else np.flatnonzero(picking)
+                obs["quadrants"] = self._crops(all_quadrants(regions), self._quadrant_size, ids)
             self._cache["obs"] = obs
         obs = self._cache["obs"]
         if env_ids is None:
@@ -537,27 +520,26 @@ class UnifiedAttnVectorEnv(BatchedVectorEnv):
         return {k: v[index] if isinstance(v, torch.Tensor) else v[env_ids] for k, v in obs.items()}
 
     def _info(self) -> dict[str, Any]:
-        p, rows = self.params, np.arange(self.num_envs)
-        entropy = binary_patch_entropy(self._glimpses(), p.entropy_threshold)
+        p = self.params
         outcome = (self._finished & self._correct).astype(np.float64)
-        info = {
-            "target": self._targets,
-            "prediction": self._predictions,
-            "num_predicted": self._num_predicted,
-            "correct": self._correct,
-            "region_box": self._regions[rows, np.minimum(self._t, p.levels)],
-            "picks": self._picks,
+        # copies of the state arrays (updated in place at the next step or reset); the others
+        # are computed afresh here
+        return {
+            "target": self._targets.copy(),
+            "prediction": self._predictions.copy(),
+            "num_predicted": self._num_predicted.copy(),
+            "correct": self._correct.copy(),
+            "region_box": self._regions[self._rows, np.minimum(self._t, p.levels)],
+            "picks": self._picks.copy(),
             "pick_rewards": np.repeat(outcome[:, None], p.levels, axis=1),
-            "locations": self._locations,
-            "num_glimpses": self._num_glimpses,
-            "glimpse_boxes": self._glimpse_boxes(),
-            "entropy": entropy,
-            "object_boxes": self._object_boxes,
-            "index": self._plans[:, 0],
-            "step": self._t,
+            "locations": self._locations.copy(),
+            "num_glimpses": self._num_glimpses.copy(),
+            "glimpse_boxes": self._glimpse_boxes().copy(),
+            "entropy": binary_patch_entropy(self._glimpses(), p.entropy_threshold),
+            "object_boxes": self._object_boxes.copy(),
+            "index": self._plans[:, 0].copy(),
+            "step": self._t.copy(),
         }
-        # copies: the state arrays are updated in place at the next step or reset
-        return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
 
     def object_masks(self, env_ids: np.ndarray | None = None) -> np.ndarray:
         """Object pixels of the current images: bool ``[K, D, H, W]`` (``D`` objects: 1, or

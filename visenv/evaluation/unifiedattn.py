@@ -64,7 +64,9 @@ def evaluate_unifiedattn(
     Args:
         env: A UnifiedAttn native vector env with ``NextStep`` autoreset and numpy output; its
             ``num_envs`` images run at once (reset with ``options={"index": ...}``).
-        policy: ``policy(obs, info) -> actions`` for the batch.
+        policy: ``policy(obs, info) -> actions`` for the batch, in the env's
+            ``action_format`` (``"dict"`` or ``"flat"``; the runner reads only observations and
+            infos, so it works with either).
         indices: Pool or dataset images to evaluate; default all of ``env.images``.
         seed: Seeds each chunk's reset (clutter, first glimpses), so reports are reproducible.
     """
