@@ -5,7 +5,8 @@ hooks over *all* sub-environments at once:
 
 * ``_reset_envs(env_ids, options)`` - start new episodes for those envs;
 * ``_step_envs(actions, active)`` - advance every env, return rewards, terminated, truncated;
-* ``_observe(env_ids)`` - observations of those envs (``None``: all);
+* ``_observe(env_ids)`` - observations of those envs (``None``: all): an array, or a dict of
+  arrays for a ``Dict`` observation space;
 * ``_info()`` - a dict of per-env arrays ``[num_envs, ...]``.
 
 The base class owns what must behave identically everywhere: per-env random generators seeded
@@ -80,7 +81,8 @@ def check_discrete_actions(
     return torch.as_tensor(arr, dtype=torch.int64, device=device)
 
 
-def _take(value: Any, ids: np.ndarray) -> Any:
+def _take(value: Any, ids: np.ndarray | int) -> Any:
+    """Rows ``ids`` of a batch (an array, a tensor, or a dict of them for Dict spaces)."""
     if isinstance(value, dict):
         return {k: _take(v, ids) for k, v in value.items()}
     return (
@@ -88,6 +90,35 @@ def _take(value: Any, ids: np.ndarray) -> Any:
         if isinstance(value, torch.Tensor)
         else value[ids]
     )
+
+
+def _zero_rows(value: Any, rows: np.ndarray) -> Any:
+    """A copy of a batch (or dict of batches) with rows ``rows`` (bool ``[N]``) set to 0."""
+    if isinstance(value, dict):
+        return {k: _zero_rows(v, rows) for k, v in value.items()}
+    value = _copy(value)
+    value[
+        torch.as_tensor(rows, device=value.device) if isinstance(value, torch.Tensor) else rows
+    ] = 0
+    return value
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    return value.clone() if isinstance(value, torch.Tensor) else value.copy()
+
+
+def _put(value: Any, ids: np.ndarray, rows: Any) -> Any:
+    """``value`` with rows ``ids`` replaced by ``rows`` (in place; dicts key by key)."""
+    if isinstance(value, dict):
+        for key in value:
+            _put(value[key], ids, rows[key])
+        return value
+    value[torch.as_tensor(ids, device=value.device) if isinstance(value, torch.Tensor) else ids] = (
+        rows
+    )
+    return value
 
 
 class BatchedVectorEnv(VectorEnv):
@@ -242,13 +273,13 @@ class BatchedVectorEnv(VectorEnv):
         done, ids = self._done.copy(), np.flatnonzero(self._done)
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i in ids:
-            final_obs[i] = self._output(obs[i])
-        final_info = {k: v for k, v in info.items() if not k.startswith("_")}
+            final_obs[i] = self._output(_take(obs, i))
+        # as SyncVectorEnv: final_info holds the finished envs' values, zeros elsewhere
+        final_info = {k: _zero_rows(v, ~done) for k, v in info.items() if not k.startswith("_")}
         final_info = self._pack_info(final_info, done)
         self._reset_envs(ids, {})
         self._done[ids] = False
-        obs = obs.clone() if isinstance(obs, torch.Tensor) else obs.copy()
-        obs[torch.as_tensor(ids) if isinstance(obs, torch.Tensor) else ids] = self._observe(ids)
+        obs = _put(_copy(obs), ids, self._observe(ids))
         info = self._pack_info(self._info(), np.ones(self.num_envs, dtype=bool))
         info.update(final_obs=final_obs, _final_obs=done.copy(), final_info=final_info)
         info["_final_info"] = done.copy()
@@ -265,6 +296,8 @@ class BatchedVectorEnv(VectorEnv):
         return packed
 
     def _output(self, x: Any) -> Any:
+        if isinstance(x, dict):  # Dict observation spaces
+            return {key: self._output(value) for key, value in x.items()}
         if self.output == "numpy":
             return _numpy(x)
         return x if isinstance(x, torch.Tensor) else torch.as_tensor(x, device=self.device)
@@ -363,7 +396,7 @@ class SingleEnvShell(gym.Env):
         super().reset(seed=seed)
         obs, info = self._vec.reset(seed=seed, options=options)
         self._np_random = self._vec.np_random[0]
-        return obs[0], _unbatch(info)
+        return _take(obs, 0), _unbatch(info)
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if isinstance(action, torch.Tensor):
@@ -371,7 +404,8 @@ class SingleEnvShell(gym.Env):
         else:
             batch = np.asarray(action)[None]
         obs, reward, terminated, truncated, info = self._vec.step(batch)
-        return obs[0], float(reward[0]), bool(terminated[0]), bool(truncated[0]), _unbatch(info)
+        obs = _take(obs, 0)
+        return obs, float(reward[0]), bool(terminated[0]), bool(truncated[0]), _unbatch(info)
 
     def render(self) -> np.ndarray | None:
         frames = self._vec.render()
