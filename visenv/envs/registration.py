@@ -27,3 +27,29 @@ register(
     vector_entry_point="visenv.envs.dqsstn:DQSSTNVectorEnv",
     kwargs={"dataset": "coco", "year": "2017", "split": "train"},
 )
+
+# -- HSAL (paper 001): saliency-guided hierarchical glimpses, multiset prediction ---------------
+register(
+    id="VisAttn/HSAL-MNISTSet-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "mnist_set", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-MNISTMultiset-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "mnist_multiset", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-SVHNMultiset-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "svhn_multiset", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-DigitsMultiset-v0",  # the embedded default: digits rendered by visenv
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "digits_multiset", "split": "train"},
+)
