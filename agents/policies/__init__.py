@@ -13,8 +13,16 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from agents.policies.dqsstn import DQSSTNOraclePolicy
+from agents.policies.hsal import HSALOraclePolicy
 
-__all__ = ["POLICIES", "DQSSTNOraclePolicy", "Policy", "RandomPolicy", "make_policy"]
+__all__ = [
+    "POLICIES",
+    "DQSSTNOraclePolicy",
+    "HSALOraclePolicy",
+    "Policy",
+    "RandomPolicy",
+    "make_policy",
+]
 
 
 class Policy(Protocol):
@@ -42,6 +50,7 @@ class RandomPolicy:
 # oracle policy of each env family, by native vector env class name
 _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
+    "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
 }
 POLICIES = ("random", "oracle")
 

@@ -1,5 +1,6 @@
 """Run a policy over a split and report each paper's metrics (one module per env family)."""
 
 from visenv.evaluation.dqsstn import DQSSTNReport, evaluate_dqsstn
+from visenv.evaluation.hsal import HSALReport, evaluate_hsal
 
-__all__ = ["DQSSTNReport", "evaluate_dqsstn"]
+__all__ = ["DQSSTNReport", "HSALReport", "evaluate_dqsstn", "evaluate_hsal"]
