@@ -33,9 +33,11 @@ Choices the paper leaves open, made here:
   minimum 0"): ``S_0`` and every ``P_t`` are min-max stretched; ``S_{t+1}`` is the update
   applied as written to ``S_t`` (not re-stretched, so attended regions stay low in absolute
   terms). A constant map stretches to zeros. Glimpse rewards use the stretched ``P_t``.
-* **Stop**: right (``+1``) when the remaining multiset is empty, else ``-1``; either way the
-  episode ends (the paper's inference stops at the stop class; its training uses a supervised
-  stop target at step ``m + 1``). The mask step earns 0.
+* **Stop** is a label of the classify phase, so it comes after a mask and ``k`` glimpses, as
+  in the paper (the controller runs ``k + 1`` steps every meta step). It is right (``+1``)
+  when the remaining multiset is empty, else ``-1``; either way the episode ends (the paper's
+  inference stops at the stop class; its training uses a supervised stop target at step
+  ``m + 1``). The mask step earns 0.
 * **Episode end**: *terminated* by the stop label (or, with ``end_on_empty=True``, as soon as
   the multiset is empty); *truncated* after ``max_meta_steps`` meta steps (default: the
   dataset's most digits + 2, i.e. 6 for canvases, ``6 * (k + 2) = 24`` env steps).
@@ -45,9 +47,15 @@ Choices the paper leaves open, made here:
   mask phase, before they exist), the latest glimpse vector, the previous glimpse location and
   the previous label: the inputs of the paper's meta-controller ``[S_t, y_{t-1}]`` and
   controller ``[P_t, y_{t-1}, a_{i-1}, g_{i-1}]``.
-* **Volumes** are computed once per episode at reset, one image at a time on the CPU path
+* **Activation model**: one model gives both ``V`` and (through ``F``) the saliency, as in
+  the paper; the default is :class:`~visenv.models.activation.DigitActivationModel`
+  (``V [64, 7, 7]``, fine-tuned on single-digit canvases) in place of the paper's ResNet-34.
+  Volumes are computed once per episode at reset, one image at a time on the CPU path
   (identical across batch sizes, so the native env equals a ``SyncVectorEnv``) and as one
   batch on the torch path.
+* **Attention on saliency** (sec. 5) is measured on the stretched ``S_t`` (values in
+  ``[0, 1]``), not on the raw scale of the paper's ResNet activations, so its numbers (58.7 ->
+  126.5) are not comparable.
 """
 
 from __future__ import annotations

@@ -132,11 +132,16 @@ def mask_action_values(
     beta: np.ndarray | float = 1.5,
     alpha_logits: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """The mask slice ``[..., 4K]`` in ``[-1, 1]`` that places the components at ``kappa1``
-    (rows) and ``kappa2`` (columns), ``[..., K]`` in grid units, with width ``beta``."""
+    """The mask slice ``[..., 4K]`` that places the components at ``kappa1`` (rows) and
+    ``kappa2`` (columns), ``[..., K]`` in grid units, with width ``beta`` and mixture logits
+    ``alpha_logits``: the inverse of the env's decoding. Values the box cannot hold (a centre
+    within 0.02 cells of the grid's edge, a ``beta`` outside ``beta_range``) are clipped to
+    ``[-1, 1]``, i.e. to the nearest mask the env can make."""
     k = params.num_components
     kappa1, kappa2 = np.asarray(kappa1, float), np.asarray(kappa2, float)
     shape = np.broadcast_shapes(kappa1.shape, kappa2.shape)
+    if not shape or shape[-1] != k:
+        raise ValueError(f"kappa1 and kappa2 must have K={k} components last, got shape {shape}")
     h, w = params.grid
     eps = 1e-6
 
@@ -152,7 +157,6 @@ def mask_action_values(
         np.broadcast_to(logit(kappa1 / h) / params.kappa_scale, shape),
         np.broadcast_to(logit(kappa2 / w) / params.kappa_scale, shape),
     ]
-    assert shape[-1] == k, f"kappa must have K={k} components, got {shape}"
     return np.clip(np.concatenate(parts, axis=-1), -1, 1)
 
 
