@@ -73,7 +73,11 @@ class DigitActivationModel(nn.Module):
         self.num_classes, self.channels, self.input_size = num_classes, channels, input_size
 
         def block(cin: int, cout: int, kernel: int = 3, stride: int = 1) -> list[nn.Module]:
-            conv = nn.Conv2d(cin, cout, kernel, stride, padding=kernel // 2, bias=False)
+            # replicate padding: zero padding draws an edge round the canvas that the features
+            # (and so the saliency) would light up on
+            conv = nn.Conv2d(
+                cin, cout, kernel, stride, padding=kernel // 2, bias=False, padding_mode="replicate"
+            )
             return [conv, nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
         self.features = nn.Sequential(
@@ -97,7 +101,7 @@ class DigitActivationModel(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """The activation volume ``V [B, C, 7, 7]``."""
-        return self.features((self.resize(images) - 0.5) / 0.25)
+        return self.features(self.resize(images) / 0.25)
 
     def classify(self, images: torch.Tensor) -> torch.Tensor:
         """Logits ``[B, num_classes]`` of the fine-tuning task (one object per image)."""
