@@ -363,6 +363,8 @@ def test_arguments_options_and_rendering(canvases):
         HSALVectorEnv(1, dataset=canvases, activation_model=torch.nn.Flatten())
     with pytest.raises(ValueError, match="num_glimpses"):
         _env(canvases, num_glimpses=0)
+    with pytest.raises(ValueError, match="max_meta_steps"):
+        _env(canvases, max_meta_steps=0)
     env = _env(canvases, n=2, render_mode="rgb_array")
     with pytest.raises(ValueError, match="scene_index"):
         env.reset(options={"scene_index": [0, 64]})
