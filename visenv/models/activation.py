@@ -15,8 +15,11 @@ trains on first use within ``seconds`` (20 s on two CPU cores) and is cached und
 ``$VISENV_CACHE/models``. Any ``nn.Module`` mapping ``float [B, 3, H, W]`` in ``[0, 1]`` to
 ``[B, C, h, w]`` can replace it (the env's ``activation_model=`` argument).
 
-``python -m visenv.models.activation --dataset digits_multiset`` trains and saves the shipped
-weights (and prints the single-digit test accuracy).
+``python -m visenv.models.activation --dataset digits_multiset`` (or ``mnist_multiset``)
+trains and saves the shipped weights and prints the single-digit accuracy on test-pool
+canvases: 0.997 for rendered digits, 0.977 for MNIST (700 steps of 128 fresh canvases, 16 and
+20 minutes on two shared CPU cores). Their saliency peaks on a cell overlapping a digit in
+97% of multi-digit test canvases.
 """
 
 from __future__ import annotations
@@ -247,7 +250,7 @@ def _main() -> None:
 
     parser = argparse.ArgumentParser(description=_main.__doc__)
     parser.add_argument("--dataset", default="digits_multiset")
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=700)
     parser.add_argument("--seconds", type=float, default=3600)
     parser.add_argument("--out", type=Path, default=_WEIGHTS_DIR)
     args = parser.parse_args()
