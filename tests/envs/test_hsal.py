@@ -60,7 +60,7 @@ def _raw(mask_actions):
     return np.concatenate([5 * a, low + (b + 1) / 2 * (high - low), 6 * k1, 6 * k2])
 
 
-def _actions(env, rng, phase=None):
+def _actions(env, rng):
     """Random valid actions (uniform in the box)."""
     return rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
 
