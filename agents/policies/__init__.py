@@ -13,11 +13,13 @@ from typing import Any, Protocol
 import gymnasium as gym
 
 from agents.policies.dqsstn import DQSSTNOraclePolicy
+from agents.policies.hsal import HSALOraclePolicy
 from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
 __all__ = [
     "POLICIES",
     "DQSSTNOraclePolicy",
+    "HSALOraclePolicy",
     "Policy",
     "RandomPolicy",
     "UnifiedAttnOraclePolicy",
@@ -50,6 +52,7 @@ class RandomPolicy:
 # oracle policy of each env family, by native vector env class name
 _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
+    "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
     "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,
 }
 POLICIES = ("random", "oracle")

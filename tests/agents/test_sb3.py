@@ -1,6 +1,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from gymnasium.vector import AutoresetMode
 from stable_baselines3 import DQN
 
@@ -45,3 +46,27 @@ def test_adapter_refuses_next_step_autoreset():
                        autoreset_mode=AutoresetMode.NEXT_STEP)  # fmt: skip
     with pytest.raises(ValueError, match="SameStep"):
         SB3VecEnv(env)
+
+
+def test_ppo_trains_on_hsal_dict_observations_through_the_adapter():
+    """HSAL's Dict observation and flat Box action work with SB3's MultiInputPolicy."""
+    from stable_baselines3 import PPO
+
+    from tests.envs.test_hsal import PooledInk
+    from visenv.data import DigitCanvases, rendered_digits
+
+    canvases = DigitCanvases(rendered_digits("train", 1000), multiset=True, num_canvases=32)
+    venv = make_sb3_vec_env(
+        "VisAttn/HSAL-DigitsMultiset-v0", n_envs=4, seed=0, dataset=canvases,
+        activation_model=PooledInk(),
+    )  # fmt: skip
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: on a busy machine more threads only wait
+    try:
+        model = PPO("MultiInputPolicy", venv, n_steps=16, batch_size=64, n_epochs=1, seed=0)
+        model.learn(128)
+    finally:
+        torch.set_num_threads(threads)
+    assert model.num_timesteps >= 128 and len(model.ep_info_buffer) > 0
+    action, _ = model.predict(venv.reset(), deterministic=True)
+    assert action.shape == (4, 80) and np.abs(action).max() <= 1

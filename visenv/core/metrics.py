@@ -8,8 +8,13 @@ import numpy as np
 
 __all__ = [
     "IOU_BIN_EDGES",
+    "attention_on_saliency",
+    "exact_match",
     "glimpse_coverage",
     "iou_bins",
+    "macro_f1",
+    "multiset_matches",
+    "overall_precision_recall",
     "salient_correct",
     "sequence_errors",
 ]
@@ -135,3 +140,70 @@ def glimpse_coverage(
     hit = (covered & masks).sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, hit / np.maximum(total, 1), np.nan)
+
+
+# -- HSAL (paper 001, sec. 5): multiset prediction --------------------------------------------
+def multiset_matches(predicted: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-class true positives, false positives and false negatives of multiset predictions.
+
+    A class predicted ``p`` times in an image that holds it ``t`` times scores ``min(p, t)``
+    true positives, ``p - min`` false positives and ``t - min`` false negatives (for sets this is
+    the usual count).
+
+    Args:
+        predicted (ndarray[N, C] int): Predicted label counts per image.
+        true (ndarray[N, C] int): True label counts per image.
+
+    Returns:
+        ``(tp, fp, fn)``, each ``int64 [C]`` summed over the images.
+    """
+    predicted, true = np.asarray(predicted, np.int64), np.asarray(true, np.int64)
+    if predicted.shape != true.shape or predicted.ndim != 2:
+        raise ValueError(f"counts must both be [N, C], got {predicted.shape} and {true.shape}")
+    hit = np.minimum(predicted, true)
+    return hit.sum(0), (predicted - hit).sum(0), (true - hit).sum(0)
+
+
+def macro_f1(predicted: np.ndarray, true: np.ndarray) -> float:
+    """Macro-F1: the mean over classes of ``F1_c = 2 TP / (2 TP + FP + FN)``.
+
+    Counts follow :func:`multiset_matches`. Classes that are neither present nor predicted
+    anywhere have no F1 and are left out of the mean (``nan`` if no class is left).
+    """
+    tp, fp, fn = multiset_matches(predicted, true)
+    denominator = 2 * tp + fp + fn
+    seen = denominator > 0
+    return float((2 * tp[seen] / denominator[seen]).mean()) if seen.any() else float("nan")
+
+
+def exact_match(predicted: np.ndarray, true: np.ndarray) -> float:
+    """Exact match (0-1): the share of images whose predicted multiset equals the true one."""
+    predicted, true = np.asarray(predicted), np.asarray(true)
+    return float(np.all(predicted == true, axis=1).mean()) if len(true) else float("nan")
+
+
+def overall_precision_recall(predicted: np.ndarray, true: np.ndarray) -> tuple[float, float]:
+    """Overall precision and recall (OP, OR): true positives over all predicted, resp. all true,
+    labels of all classes (``nan`` when the denominator is 0)."""
+    tp, fp, fn = (x.sum() for x in multiset_matches(predicted, true))
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    return float(precision), float(recall)
+
+
+def attention_on_saliency(saliency: np.ndarray, cells: np.ndarray) -> float:
+    """The paper's ``attn_saliency``: ``1/k sum_i S_t[(x, y)_i]`` per meta step, averaged.
+
+    Args:
+        saliency (ndarray[M, h, w]): The saliency map ``S_t`` of each of ``M`` meta steps
+            (pooled over examples).
+        cells (ndarray[M, k] int): The ``k`` glimpse cells of each meta step, flat row-major.
+
+    Returns:
+        The mean over all meta steps (``nan`` if ``M = 0``).
+    """
+    saliency, cells = np.asarray(saliency), np.asarray(cells, np.int64)
+    if not len(cells):
+        return float("nan")
+    flat = saliency.reshape(len(saliency), -1)
+    return float(np.take_along_axis(flat, cells, axis=1).mean())

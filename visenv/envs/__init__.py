@@ -1,6 +1,14 @@
 """One module per paper: ``<Task>VectorEnv`` (native batched) and ``<Task>Env`` (single)."""
 
 from visenv.envs.dqsstn import DQSSTNEnv, DQSSTNVectorEnv
+from visenv.envs.hsal import HSALEnv, HSALVectorEnv
 from visenv.envs.unifiedattn import UnifiedAttnEnv, UnifiedAttnVectorEnv
 
-__all__ = ["DQSSTNEnv", "DQSSTNVectorEnv", "UnifiedAttnEnv", "UnifiedAttnVectorEnv"]
+__all__ = [
+    "DQSSTNEnv",
+    "DQSSTNVectorEnv",
+    "HSALEnv",
+    "HSALVectorEnv",
+    "UnifiedAttnEnv",
+    "UnifiedAttnVectorEnv",
+]

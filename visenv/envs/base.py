@@ -114,6 +114,17 @@ def _put(target: Any, ids: np.ndarray, rows: Any) -> None:
         target[ids] = rows
 
 
+def _zero_rows(value: Any, rows: np.ndarray) -> Any:
+    """A copy of a batch (or dict of batches) with rows ``rows`` (bool ``[N]``) set to 0."""
+    if isinstance(value, dict):
+        return {k: _zero_rows(v, rows) for k, v in value.items()}
+    value = _copy(value)
+    value[
+        torch.as_tensor(rows, device=value.device) if isinstance(value, torch.Tensor) else rows
+    ] = 0
+    return value
+
+
 class BatchedVectorEnv(VectorEnv):
     """Base class of visenv's native batched environments (see the module docstring).
 
@@ -267,7 +278,8 @@ class BatchedVectorEnv(VectorEnv):
         final_obs = np.full(self.num_envs, None, dtype=object)
         for i in ids:
             final_obs[i] = self._output(_take(obs, int(i)))
-        final_info = {k: v for k, v in info.items() if not k.startswith("_")}
+        # as SyncVectorEnv: final_info holds the finished envs' values, zeros elsewhere
+        final_info = {k: _zero_rows(v, ~done) for k, v in info.items() if not k.startswith("_")}
         final_info = self._pack_info(final_info, done)
         self._reset_envs(ids, {})
         self._done[ids] = False

@@ -28,6 +28,32 @@ register(
     kwargs={"dataset": "coco", "year": "2017", "split": "train"},
 )
 
+# -- HSAL (paper 001): saliency-guided hierarchical glimpses, multiset prediction ---------------
+register(
+    id="VisAttn/HSAL-MNISTSet-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "mnist_set", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-MNISTMultiset-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "mnist_multiset", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-SVHNMultiset-v0",
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "svhn_multiset", "split": "train"},
+)
+register(
+    id="VisAttn/HSAL-DigitsMultiset-v0",  # the embedded default: digits rendered by visenv
+    entry_point="visenv.envs.hsal:HSALEnv",
+    vector_entry_point="visenv.envs.hsal:HSALVectorEnv",
+    kwargs={"dataset": "digits_multiset", "split": "train"},
+)
+
 # -- UnifiedAttn (paper 002): top-down quad-tree picks, then RAM glimpses; levels=0 is RAM ------
 # MNIST: 6 glimpses of 8x8, 1 scale (Table 1); cluttered 100x100 MNIST with 10 pieces of 8x8
 # clutter: 6 glimpses of 12x12, 4 scales (Table 2); SVHN: 3 glimpses of 12x12, 2 scales per

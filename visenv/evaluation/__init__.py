@@ -1,6 +1,14 @@
 """Run a policy over a split and report each paper's metrics (one module per env family)."""
 
 from visenv.evaluation.dqsstn import DQSSTNReport, evaluate_dqsstn
+from visenv.evaluation.hsal import HSALReport, evaluate_hsal
 from visenv.evaluation.unifiedattn import UnifiedAttnReport, evaluate_unifiedattn
 
-__all__ = ["DQSSTNReport", "UnifiedAttnReport", "evaluate_dqsstn", "evaluate_unifiedattn"]
+__all__ = [
+    "DQSSTNReport",
+    "HSALReport",
+    "UnifiedAttnReport",
+    "evaluate_dqsstn",
+    "evaluate_hsal",
+    "evaluate_unifiedattn",
+]
