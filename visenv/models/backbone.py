@@ -445,13 +445,18 @@ def _main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--test-scenes", type=int, default=2000)
+    parser.add_argument("--init", type=Path, help="continue from these SmallBackbone weights")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dataset = load_dataset(args.dataset, split=args.split)
+    torch.manual_seed(0)
+    model = SmallBackbone(dataset.num_classes, image_size=args.image_size)
+    if args.init:
+        model.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=True))
     model = train_backbone(
         dataset, image_size=args.image_size, seconds=args.seconds, max_epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr,
+        batch_size=args.batch_size, lr=args.lr, model=model,
     )  # fmt: skip
     path = args.out / _weights_name(dataset, args.image_size)
     args.out.mkdir(parents=True, exist_ok=True)
