@@ -63,3 +63,36 @@ def coverage_reference(mask: np.ndarray, boxes: np.ndarray) -> float:
             x, y = j + 0.5, i + 0.5
             inside += any(b[0] <= x < b[2] and b[1] <= y < b[3] for b in boxes)
     return inside / total if total else float("nan")
+
+
+def iou_reference(a, b) -> float:
+    """IoU of two ``(x1, y1, x2, y2)`` boxes, written out."""
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def average_precision_reference(scores, targets, mode="area", num_positives=None) -> float:
+    """AP from the definition: precision and recall at every distinct threshold, one by one."""
+    scores, targets = list(map(float, scores)), list(map(bool, targets))
+    npos = sum(targets) if num_positives is None else num_positives
+    if npos == 0:
+        return float("nan")
+    points = []  # (recall, precision), highest threshold first
+    for t in sorted(set(scores), reverse=True):
+        chosen = [i for i in range(len(scores)) if scores[i] >= t]
+        tp = sum(targets[i] for i in chosen)
+        points.append((tp / npos, tp / len(chosen)))
+
+    def interpolated(r: float) -> float:
+        return max([p for rec, p in points if rec >= r], default=0.0)
+
+    if mode == "voc07":
+        return sum(interpolated(k / 10) for k in range(11)) / 11
+    area, previous = 0.0, 0.0
+    for rec, _ in points:
+        area += (rec - previous) * interpolated(rec)
+        previous = rec
+    return area

@@ -9,11 +9,9 @@ embedded Shapes scenes its weights ship with the package. Any ``nn.Module`` mapp
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import math
-import os
 import time
 from pathlib import Path
 
@@ -23,7 +21,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from visenv.core.crop import crop_and_resize
-from visenv.data import DatasetNotFoundError, SceneDataset, load_dataset
+from visenv.data import SceneDataset, load_dataset
+from visenv.models._cache import (
+    WEIGHTS_DIR,
+    cache_dir,
+    dataset_fingerprint,
+    find_weights,
+    save_to_cache,
+    training_dataset,
+)
 
 __all__ = [
     "ViewClassifier",
@@ -34,14 +40,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-_WEIGHTS_DIR = Path(__file__).parent / "weights"
-# training split to use for an env split, most preferred first
-_TRAIN_SPLITS = {"test": ("trainval", "train"), "val": ("train",)}
-
-
-def cache_dir() -> Path:
-    """Where trained default models are cached: ``$VISENV_CACHE`` or ``~/.cache/visenv``."""
-    return Path(os.environ.get("VISENV_CACHE", "~/.cache/visenv")).expanduser()
 
 
 class ViewClassifier(nn.Module):
@@ -162,46 +160,18 @@ def train_view_classifier(
     return model.eval()
 
 
-def _fingerprint(dataset: SceneDataset) -> str:
-    """Identifies the training data: reader, classes, size and arguments (bar the cache)."""
-    config = {k: v for k, v in sorted(dataset.config.items()) if k != "cache_size"}
-    text = f"{dataset.name}|{dataset.classes}|{config}|{len(dataset)}"
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
-def _training_dataset(dataset: SceneDataset) -> SceneDataset:
-    """The training split that matches ``dataset``'s split, else ``dataset`` itself."""
-    config = dict(getattr(dataset, "config", {}))
-    for split in _TRAIN_SPLITS.get(config.get("split", ""), ()):
-        try:
-            return load_dataset(dataset.name, **{**config, "split": split})
-        except (DatasetNotFoundError, ValueError):
-            continue
-    if config.get("split") in _TRAIN_SPLITS:
-        logger.warning(
-            "no training split found next to %s; the default classifier trains on the "
-            "evaluation split itself",
-            dataset,
-        )
-    return dataset
-
-
 def default_view_classifier(dataset: SceneDataset) -> ViewClassifier:
     """The default classifier for ``dataset``: shipped weights, else cached, else trained now."""
-    train_set = _training_dataset(dataset)
-    name = f"view-classifier-{train_set.name}-{_fingerprint(train_set)}.pt"
-    for path in (_WEIGHTS_DIR / name, cache_dir() / "models" / name):
-        if path.is_file():
-            model = ViewClassifier(train_set.num_classes)
-            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            return model.eval()
+    train_set = training_dataset(dataset)
+    name = f"view-classifier-{train_set.name}-{dataset_fingerprint(train_set)}.pt"
+    path = find_weights(name)
+    if path is not None:
+        model = ViewClassifier(train_set.num_classes)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model.eval()
     logger.warning("training the default view classifier on %s (cached as %s)", train_set, name)
     model = train_view_classifier(train_set)
-    path = cache_dir() / "models" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(model.state_dict(), tmp)
-    tmp.replace(path)
+    save_to_cache(model.state_dict(), name)
     return model
 
 
@@ -216,7 +186,7 @@ def _main() -> None:
     parser.add_argument("--views", type=int, default=6)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=1800)
-    parser.add_argument("--out", type=Path, default=_WEIGHTS_DIR)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dataset = load_dataset(args.dataset, split=args.split)
@@ -224,7 +194,7 @@ def _main() -> None:
         dataset, num_scenes=args.scenes, views_per_scene=args.views, seconds=args.seconds,
         max_epochs=args.epochs,
     )  # fmt: skip
-    path = args.out / f"view-classifier-{dataset.name}-{_fingerprint(dataset)}.pt"
+    path = args.out / f"view-classifier-{dataset.name}-{dataset_fingerprint(dataset)}.pt"
     args.out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), path)
     views, labels = training_views(load_dataset(args.dataset, split="test"), 500, args.views, 64, 1)
