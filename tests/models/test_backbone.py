@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from visenv.core.metrics import mean_average_precision
 from visenv.data import load_dataset
 from visenv.models import backbone as backbone_module
 from visenv.models.backbone import (
@@ -92,6 +95,48 @@ def test_training_reduces_bce_on_a_tiny_subset():
     )
     assert trained is model and not trained.training
     assert _bce(trained, data, 64) < 0.8 * before
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The default Shapes backbone, which must load from the package without training."""
+    test_set = load_dataset("shapes", split="test")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backbone_module, "train_backbone", _no_training)
+        return default_backbone(test_set, 224), test_set  # weights of the train split
+
+
+def _no_training(*args, **kwargs):
+    raise AssertionError("the Shapes backbone should ship with the package")
+
+
+def test_shipped_shapes_backbone_beats_chance(shipped):
+    model, test_set = shipped
+    scores, targets = multilabel_scores(model, test_set, image_size=224, indices=range(128))
+    _, m_ap = mean_average_precision(scores, targets)
+    chance = targets.mean()  # expected AP of a random ranking: the positive rate (~0.25)
+    assert m_ap > max(0.8, chance + 0.5), (m_ap, chance)
+
+
+def test_shipped_backbone_scores_survive_background_cuts_not_object_cuts(shipped):
+    """BGCut's premise (paper 004 Eq. 1): zeroing the mid map outside a class's boxes keeps
+    its score, zeroing the boxes drops it."""
+    model, test_set = shipped
+    outside, inside = [], []
+    with torch.no_grad():
+        for index in range(12):
+            scene = test_set[index]
+            mid = model.mid(scene_images(test_set, [index], 224))
+            score = torch.sigmoid(model.classify(model.top(mid)))[0]
+            for label in set(scene.labels.tolist()):
+                keep = torch.zeros(28, 28)
+                for x1, y1, x2, y2 in scene.boxes[scene.labels == label]:
+                    sx, sy = 28 / scene.width, 28 / scene.height
+                    keep[int(y1 * sy) : math.ceil(y2 * sy), int(x1 * sx) : math.ceil(x2 * sx)] = 1
+                for cut, drops in ((keep, outside), (1 - keep, inside)):
+                    cut_score = torch.sigmoid(model.classify(model.top(mid * cut)))[0, label]
+                    drops.append((score[label] - cut_score).item())
+    assert np.median(outside) < 0.05 and np.median(inside) > 0.4, (outside, inside)
 
 
 def test_default_backbone_trains_once_then_loads_from_the_cache(monkeypatch, tmp_path):
