@@ -307,3 +307,15 @@ def test_vgg16_from_a_local_file_is_fine_tuned_once_and_cached(blocks, tmp_path,
     assert all(torch.equal(v, trained[k]) for k, v in env.classifier.state_dict().items())
     env.reset(seed=0)
     env.step(np.array([0]))
+
+
+def test_sb3_dqn_trains_on_the_dict_state(blocks):
+    """The paper trains a DQN; SB3's runs on the unchanged env with MultiInputPolicy."""
+    from stable_baselines3 import DQN
+
+    env = BGCutEnv(dataset=blocks, classifier=ChannelSumBackbone(), image_size=64, delta=0.05,
+                   heat_threshold=0.5)  # fmt: skip
+    model = DQN("MultiInputPolicy", env, buffer_size=200, learning_starts=20, seed=0)
+    model.learn(60)
+    action, _ = model.predict(env.reset(seed=0)[0], deterministic=True)
+    assert env.action_space.contains(int(action))
