@@ -27,9 +27,9 @@ def bgcut_frame(
     """One ``rgb_array`` frame of a BGCut env, as the paper draws its Fig. 3 and 4.
 
     Left: the image with the kept box after each step so far (green, thin: the cutting
-    process), the ground truth of the episode's class (red), the current box (blue) and the
-    refined box (yellow). Right: the heat map (sum of the uncut map's channels, stretched to
-    [0, 1]) with its largest region (yellow).
+    process), the ground truth of the episode's class (red), the refined box (yellow) and the
+    current box (blue, thin, drawn last). Right: the heat map (sum of the uncut map's
+    channels, stretched to [0, 1]) with its largest region (yellow).
 
     Args:
         image: ``uint8 [H, W, 3]``.
@@ -42,8 +42,8 @@ def bgcut_frame(
     """
     frame = draw_boxes(image, history, GREEN, 1)
     frame = draw_boxes(frame, gt_boxes, RED, 2)
-    frame = draw_boxes(frame, box, BLUE, 2)
-    frame = draw_boxes(frame, refined_box, YELLOW, 1)
+    frame = draw_boxes(frame, refined_box, YELLOW, 2)
+    frame = draw_boxes(frame, box, BLUE, 1)  # on top: where the two agree, both stay visible
     put_text(frame, title)
     low, high = float(heat.min()), float(heat.max())
     side = frame.shape[0]
