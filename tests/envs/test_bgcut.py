@@ -215,7 +215,8 @@ def test_best_heat_threshold_isolates_the_bright_object():
     assert best_heat_threshold(heat, gt) == 0.45
 
 
-def test_calibration_separates_background_from_object_cuts(blocks):
+def test_calibration_separates_background_from_object_cuts(blocks, tmp_path, monkeypatch):
+    monkeypatch.setenv("VISENV_CACHE", str(tmp_path))  # keep the fake model's values out
     model = ChannelSumBackbone()
     found = calibrate(model, BlockScenes(40), image_size=64, grid=8, max_pairs=60)
     assert found.num_pairs == 60 and len(found.deltas) == 3
@@ -224,6 +225,7 @@ def test_calibration_separates_background_from_object_cuts(blocks):
         assert 0 < found.deltas[k] < 0.1
     env = make_env(blocks, delta=None, heat_threshold=None)
     assert env.deltas.shape == (3,) and (env.deltas > 0).all() and 0 < env.heat_threshold < 1
+    assert len(list(tmp_path.glob("models/bgcut-calibration-*.pt"))) == 1  # cached for next time
 
 
 # -- backends, frames, models ------------------------------------------------------------------
