@@ -196,6 +196,25 @@ def test_oracle_localises_every_block_and_out_earns_random(blocks):
     assert "CorLoc, refined box" in oracle.to_markdown()
 
 
+def test_oracle_never_cuts_into_the_target_object(blocks):
+    """On a 28-unit grid over 64-pixel images units do not meet block edges: the oracle stops
+    at the last whole unit of background on each side."""
+    env = make_env(blocks, 4, grid=28)
+    oracle = make_policy("oracle", env)
+    _, info = env.reset(seed=0)
+    ended = np.zeros(4, dtype=bool)
+    finished = 0
+    for _ in range(80):
+        box, target = info["box"], info["target_box"]
+        assert (box[:, :2] <= target[:, :2]).all() and (box[:, 2:] >= target[:, 2:]).all()
+        # at the end, less than one unit of background is left on any side
+        assert (np.abs(box - target)[ended] < 64 / 28).all()
+        finished += ended.sum()
+        _, _, terminated, truncated, info = env.step(oracle(None, info))
+        ended = terminated | truncated
+    assert finished >= 10
+
+
 def test_separating_threshold_known_answers():
     assert separating_threshold([0.0, 0.01, 0.02], [0.1, 0.2]) == pytest.approx(0.06)
     # overlapping groups: the best balanced accuracy is below both object drops

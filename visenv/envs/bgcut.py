@@ -152,10 +152,10 @@ class BGCutVectorEnv(BatchedVectorEnv):
 
     ## Info
     ``box`` (the kept part, original image pixels ``[4]``), ``refined_box`` (``box`` intersected
-    with ``heat_box``, the heat map's largest region), ``target_box`` (the class's largest
-    object), ``cuts`` (``[4]`` units: top, bottom, left, right), ``label``, ``score``
-    (``p_hat``), ``score_uncut`` (``p_bar``), ``delta``, ``image_size`` (``[2]``: H, W),
-    ``scene_index``, ``step``.
+    with the heat map's largest region), ``target_box`` (the class's largest object: ground
+    truth, for oracles and metrics, not for a weakly-supervised agent), ``cuts`` (``[4]``
+    units: top, bottom, left, right), ``label``, ``score`` (``p_hat``), ``score_uncut``
+    (``p_bar``), ``delta``, ``image_size`` (``[2]``: H, W), ``scene_index``, ``step``.
 
     ## Arguments
     | name | default | meaning |
