@@ -12,12 +12,14 @@ from typing import Any, Protocol
 
 import gymnasium as gym
 
+from agents.policies.bgcut import BGCutOraclePolicy
 from agents.policies.dqsstn import DQSSTNOraclePolicy
 from agents.policies.hsal import HSALOraclePolicy
 from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
 __all__ = [
     "POLICIES",
+    "BGCutOraclePolicy",
     "DQSSTNOraclePolicy",
     "HSALOraclePolicy",
     "Policy",
@@ -51,6 +53,7 @@ class RandomPolicy:
 
 # oracle policy of each env family, by native vector env class name
 _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
+    "BGCutVectorEnv": lambda env: BGCutOraclePolicy(env.params),
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
     "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
     "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,

@@ -121,3 +121,25 @@ register(
     # the embedded default: the same cluttered canvases from digits visenv draws itself
     kwargs={"dataset": "rendered", "split": "train", **_CLUTTERED, "levels": 2},
 )
+
+# -- BGCut (paper 004): cut background off a mid-level feature map, one class per episode -------
+# The DQN trains on VOC2007 trainval and VOC2012 train and is tested on VOC2007 test and VOC2012
+# val (sec. 3); the embedded default runs the same MDP on Shapes scenes.
+register(
+    id="VisAttn/BGCut-VOC07-v0",
+    entry_point="visenv.envs.bgcut:BGCutEnv",
+    vector_entry_point="visenv.envs.bgcut:BGCutVectorEnv",
+    kwargs={"dataset": "voc", "year": "2007", "split": "trainval"},
+)
+register(
+    id="VisAttn/BGCut-VOC12-v0",
+    entry_point="visenv.envs.bgcut:BGCutEnv",
+    vector_entry_point="visenv.envs.bgcut:BGCutVectorEnv",
+    kwargs={"dataset": "voc", "year": "2012", "split": "train"},
+)
+register(
+    id="VisAttn/BGCut-Shapes-v0",  # the embedded default
+    entry_point="visenv.envs.bgcut:BGCutEnv",
+    vector_entry_point="visenv.envs.bgcut:BGCutVectorEnv",
+    kwargs={"dataset": "shapes", "split": "train"},
+)
