@@ -42,8 +42,14 @@ def cache_dir() -> Path:
 
 
 def dataset_fingerprint(dataset: SceneDataset) -> str:
-    """Identifies the training data: reader, classes, size and arguments (bar the cache)."""
+    """Identifies the training data: reader, classes, size and arguments (bar the cache).
+
+    A root is fingerprinted as the folder the reader resolved, so ``root=None`` (found through
+    ``$VISENV_DATA``) and the same folder passed explicitly share one cached model.
+    """
     config = {k: v for k, v in sorted(dataset.config.items()) if k != "cache_size"}
+    if "root" in config and getattr(dataset, "root", None) is not None:
+        config["root"] = str(Path(dataset.root).resolve())
     text = f"{dataset.name}|{dataset.classes}|{config}|{len(dataset)}"
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
