@@ -9,6 +9,7 @@ import torch
 from tests.data.test_svhn import make_svhn_tree
 from visenv.data import DigitCanvases, load_dataset, rendered_digits
 from visenv.models import activation
+from visenv.models._cache import WEIGHTS_DIR
 from visenv.models.activation import (
     DigitActivationModel,
     default_activation_model,
@@ -64,7 +65,7 @@ def test_volume_shape_and_nonnegative():
 def test_shipped_weights_load_without_training_and_classify_test_digits(name, monkeypatch, request):
     kwargs = {"root": request.getfixturevalue("mnist_root")} if name.startswith("mnist") else {}
     test = load_dataset(name, split="test", **kwargs)
-    assert (activation._WEIGHTS_DIR / weights_name(test)).is_file()
+    assert (WEIGHTS_DIR / weights_name(test)).is_file()
     monkeypatch.setattr(activation, "train_activation_model", _no_training)
     model = default_activation_model(test)
     # the paper's fine-tuning task on digits of the *test* pool, never seen in training

@@ -37,7 +37,7 @@ from torch import nn
 
 from visenv.data import LabelledImages, SceneDataset, load_dataset
 from visenv.data.multidigit import DigitCanvases
-from visenv.models.classifier import cache_dir
+from visenv.models._cache import WEIGHTS_DIR, find_weights, save_to_cache
 
 __all__ = [
     "DigitActivationModel",
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-_WEIGHTS_DIR = Path(__file__).parent / "weights"
 _VERSION = "v1"  # bump when the architecture or the training recipe changes
 
 
@@ -211,18 +210,14 @@ def default_activation_model(dataset: SceneDataset, seconds: float = 20.0) -> Di
     """The default activation model for ``dataset``: shipped, else cached, else trained now."""
     source = _training_source(dataset)
     name = weights_name(source)
-    for path in (_WEIGHTS_DIR / name, cache_dir() / "models" / name):
-        if path.is_file():
-            model = DigitActivationModel(source.num_classes)
-            model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-            return model.eval()
+    path = find_weights(name)
+    if path is not None:
+        model = DigitActivationModel(source.num_classes)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model.eval()
     logger.warning("training the default HSAL activation model on %s (cached as %s)", source, name)
     model = train_activation_model(source, seconds=seconds)
-    path = cache_dir() / "models" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(model.state_dict(), tmp)
-    tmp.replace(path)
+    save_to_cache(model.state_dict(), name)
     return model
 
 
@@ -252,7 +247,7 @@ def _main() -> None:
     parser.add_argument("--dataset", default="digits_multiset")
     parser.add_argument("--steps", type=int, default=700)
     parser.add_argument("--seconds", type=float, default=3600)
-    parser.add_argument("--out", type=Path, default=_WEIGHTS_DIR)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     dataset = load_dataset(args.dataset, split="train")
