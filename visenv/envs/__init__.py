@@ -2,6 +2,7 @@
 
 from visenv.envs.dqsstn import DQSSTNEnv, DQSSTNVectorEnv
 from visenv.envs.hsal import HSALEnv, HSALVectorEnv
+from visenv.envs.rarl import RARLEnv, RARLVectorEnv
 from visenv.envs.unifiedattn import UnifiedAttnEnv, UnifiedAttnVectorEnv
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "DQSSTNVectorEnv",
     "HSALEnv",
     "HSALVectorEnv",
+    "RARLEnv",
+    "RARLVectorEnv",
     "UnifiedAttnEnv",
     "UnifiedAttnVectorEnv",
 ]
