@@ -14,6 +14,7 @@ import gymnasium as gym
 
 from agents.policies.dqsstn import DQSSTNOraclePolicy
 from agents.policies.hsal import HSALOraclePolicy
+from agents.policies.rarl import RARLOraclePolicy
 from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DQSSTNOraclePolicy",
     "HSALOraclePolicy",
     "Policy",
+    "RARLOraclePolicy",
     "RandomPolicy",
     "UnifiedAttnOraclePolicy",
     "make_policy",
@@ -54,6 +56,7 @@ _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
     "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
     "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,
+    "RARLVectorEnv": RARLOraclePolicy,
 }
 POLICIES = ("random", "oracle")
 
