@@ -48,11 +48,18 @@ Choices the paper leaves open, made here:
 
 One compute path: features are torch tensors, so the crops run in torch on ``device`` (the CPU
 too; OpenCV's ``warpAffine`` takes at most 4 channels). Geometry, scores and rewards are a few
-numbers per env and stay on the host.
+numbers per env and stay on the host. On the CPU the backbone passes (at reset, for scenes
+not yet cached) run on ``num_threads=1`` intra-op thread by default: on 2 shared cores a
+512 x 512 pass of the default backbone took 47 ms on one thread and 330-580 ms on two. The
+crops of every step run on torch's own setting, since switching costs ~2.5 ms of thread-pool
+churn each time; for few envs on a busy CPU, ``torch.set_num_threads(1)`` speeds steps up
+several fold (benchmarks/results/rarl_throughput.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +154,20 @@ def region_boxes(locations: np.ndarray, iteration: np.ndarray, params: RARLParam
     return boxes
 
 
+@contextlib.contextmanager
+def _cpu_threads(device: torch.device, num_threads: int | None) -> Iterator[None]:
+    """Run torch's CPU work on ``num_threads`` intra-op threads (``None``: as configured)."""
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or num_threads is None or num_threads == threads:
+        yield  # nothing to switch (a switch costs ~2.5 ms of thread-pool churn)
+        return
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 # -- environments ------------------------------------------------------------------------------
 class RARLVectorEnv(BatchedVectorEnv):
     """Multi-label recognition by recurrent attention on anchor regions, ``num_envs`` at once.
@@ -206,6 +227,7 @@ class RARLVectorEnv(BatchedVectorEnv):
     | ``aspect_ratios`` | 2, 1, 0.5 | width over height |
     | ``region_size`` | 7 | ``S`` |
     | ``feature_cache_size`` | 256 | scenes whose maps stay in memory (shared per process) |
+    | ``num_threads`` | 1 | torch threads of CPU backbone passes; ``None``: torch's setting |
     | ``action_format`` | ``"dict"`` | ``"dict"`` or ``"flat"`` (Action Space) |
     | ``device``, ``backend``, ``output`` | cpu, torch, numpy | where it runs, what it returns |
 
@@ -234,6 +256,7 @@ class RARLVectorEnv(BatchedVectorEnv):
         aspect_ratios: tuple[float, ...] = PAPER_ASPECT_RATIOS,
         region_size: int = 7,
         feature_cache_size: int = 256,
+        num_threads: int | None = 1,
         action_format: ActionFormat = "dict",
         device: str | torch.device = "cpu",
         backend: str | None = None,
@@ -251,6 +274,9 @@ class RARLVectorEnv(BatchedVectorEnv):
                 "of many channels, which only the torch kernel takes, on the CPU too"
             )
         self.backend = "torch"
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        self.num_threads = num_threads
         self.dataset = load_dataset(dataset, root=root, split=split, year=year)
         if image_size is None:
             image_size = 224 if self.dataset.name == "shapes" else _PAPER_SIZE
@@ -300,10 +326,13 @@ class RARLVectorEnv(BatchedVectorEnv):
         self._rows = np.arange(n)
         self._cache: dict[str, Any] = {}
 
+    def _threads(self) -> contextlib.AbstractContextManager[None]:
+        return _cpu_threads(self.device, self.num_threads)
+
     def _map_shape(self) -> tuple[int, tuple[int, int]]:
         """Channels and ``(h, w)`` of the backbone's top map at ``N x N``, by one dry pass."""
         size = self.params.image_size
-        with torch.no_grad():
+        with torch.no_grad(), self._threads():
             top = self.backbone.top(
                 self.backbone.mid(torch.zeros(1, 3, size, size).to(self.device))
             )
@@ -354,7 +383,8 @@ class RARLVectorEnv(BatchedVectorEnv):
             self._difficult_only[i] = False
             self._difficult_only[i, scene.labels[scene.difficult]] = True
             self._difficult_only[i, scene.labels[~scene.difficult]] = False
-        maps = self.features.get(scene_ids, "top")
+        with self._threads():
+            maps = self.features.get(scene_ids, "top")
         self._maps[torch.as_tensor(env_ids, device=self.device)] = maps.to(self.device)
         self._scene_index[env_ids] = scene_ids
         self._iteration[env_ids] = 0
