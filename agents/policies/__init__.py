@@ -14,7 +14,7 @@ import gymnasium as gym
 
 from agents.policies.dqsstn import DQSSTNOraclePolicy
 from agents.policies.hsal import HSALOraclePolicy
-from agents.policies.rarl import RARLOraclePolicy
+from agents.policies.rarl import RARLBackbonePolicy, RARLOraclePolicy
 from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "DQSSTNOraclePolicy",
     "HSALOraclePolicy",
     "Policy",
+    "RARLBackbonePolicy",
     "RARLOraclePolicy",
     "RandomPolicy",
     "UnifiedAttnOraclePolicy",

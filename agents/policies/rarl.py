@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 
 from visenv.core.boxes import anchor_boxes, box_area, pixel_to_normalized
 from visenv.envs.rarl import RARLVectorEnv
 
-__all__ = ["RARLOraclePolicy", "covered_objects"]
+__all__ = ["RARLBackbonePolicy", "RARLOraclePolicy", "covered_objects"]
 
 
 def _numpy(x: Any) -> np.ndarray:
@@ -76,3 +77,31 @@ class RARLOraclePolicy:
         order = np.lexsort((-box_area(boxes), -gain))  # most new labels, then the larger box
         best = centres[order[0]]
         return np.clip(pixel_to_normalized(best, p.image_size, p.image_size), -1.0, 1.0)
+
+
+class RARLBackbonePolicy:
+    """A baseline between random and oracle: random locations, and each region scored by the
+    env's own backbone head (``sigmoid(backbone.classify(f_tr))``).
+
+    The paper's "random" ablation (Table 3: random locations, 9 anchors each) with the
+    backbone's multi-label head as the region classifier; a learned agent should place its
+    regions better than this and score them at least as well.
+
+    Args:
+        env: The native vector env; its ``backbone`` scores the observed region features.
+        seed: Seed of the locations.
+    """
+
+    def __init__(self, env: RARLVectorEnv, seed: int | None = None) -> None:
+        self.env = env
+        self.codec = env.action_codec
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self, obs: dict[str, Any], info: dict[str, Any]) -> Any:
+        env = self.env
+        regions = torch.as_tensor(obs["regions"], device=env.device)  # [N, k, C, S, S]
+        with torch.no_grad():
+            logits = env.backbone.classify(regions.flatten(0, 1))
+        scores = torch.sigmoid(logits).reshape(regions.shape[0], regions.shape[1], -1)
+        locations = self.rng.uniform(-1.0, 1.0, (env.num_envs, 2))
+        return self.codec.encode(env.num_envs, location=locations, scores=_numpy(scores))

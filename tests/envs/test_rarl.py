@@ -5,7 +5,7 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents.policies import RandomPolicy, make_policy
+from agents.policies import RandomPolicy, RARLBackbonePolicy, make_policy
 from tests.core.reference import crop_and_resize_reference
 from tests.envs.fakes import RectScenes
 from tests.envs.harness import assert_same
@@ -384,3 +384,17 @@ def test_oracle_beats_random_and_the_runner_reports_the_papers_metrics(scenes, b
     assert oracle.map_voc07 > random.map_voc07 and oracle.map_area > random.map_area
     assert set(oracle.prf) == {"CP", "CR", "CF1", "OP", "OR", "OF1"} and oracle.prf["OP"] == 1.0
     assert oracle.ap_voc07.shape == (4,) and "mAP" in oracle.to_markdown()
+
+
+def test_backbone_policy_scores_regions_with_the_backbone_head(scenes, backbone):
+    env = _env(scenes, backbone, n=2, action_format="flat")
+    policy = RARLBackbonePolicy(env, seed=0)
+    obs, info = env.reset(seed=0)
+    obs, *_ = env.step(policy(obs, info))
+    action = policy(obs, info)
+    _, scores = env.action_codec.decode(action, 2)
+    with torch.no_grad():
+        logits = backbone.classify(torch.as_tensor(obs["regions"][1]))  # env 1's 9 regions
+    np.testing.assert_allclose(scores[1], torch.sigmoid(logits).numpy(), atol=1e-6)
+    report = evaluate_rarl(env, policy)
+    assert 0 <= report.mean_reward <= 1 and report.episodes == len(scenes)
