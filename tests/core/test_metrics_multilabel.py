@@ -31,7 +31,9 @@ def _prf_reference(scores, targets, top_k, threshold) -> dict[str, float]:
     return {"CP": cp, "CR": cr, "CF1": f1(cp, cr), "OP": op, "OR": orc, "OF1": f1(op, orc)}
 
 
-@pytest.mark.parametrize(("top_k", "threshold"), [(3, 0.5), (3, None), (None, 0.5), (1, 0.1)])
+@pytest.mark.parametrize(
+    ("top_k", "threshold"), [(3, 0.1), (3, 0.5), (3, None), (None, 0.5), (1, 0.1)]
+)  # (3, 0.1): the COCO protocol of paper 003
 def test_matches_the_reference_with_ties(top_k, threshold):
     rng = np.random.default_rng(0)
     for _ in range(50):
