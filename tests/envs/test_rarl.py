@@ -69,6 +69,7 @@ def test_nine_anchors_three_areas_three_aspect_ratios_centred_at_the_location():
 
 def test_iteration_zero_is_the_whole_image_in_every_slot():
     p = RARLParams(image_size=256)
+    assert p.sides == (40.0, 80.0, 160.0)  # the paper's, scaled to N
     boxes = region_boxes(np.array([[0.3, 0.3], [0.3, 0.3]]), np.array([0, 2]), p)
     np.testing.assert_array_equal(boxes[0], np.tile([0.0, 0.0, 256.0, 256.0], (9, 1)))
     assert not np.allclose(boxes[1], boxes[0])

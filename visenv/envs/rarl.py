@@ -112,7 +112,7 @@ class RARLParams:
 
     image_size: int = 512
     num_iterations: int = 5
-    sides: tuple[float, ...] = PAPER_ANCHOR_SIDES
+    sides: tuple[float, ...] | None = None  # None: the paper's, scaled to image_size
     aspect_ratios: tuple[float, ...] = PAPER_ASPECT_RATIOS
     region_size: int = 7
     num_labels: int = 20
@@ -123,6 +123,8 @@ class RARLParams:
                 f"image_size must be a multiple of 16 (the map's stride), >= 32, "
                 f"got {self.image_size}"
             )
+        if self.sides is None:
+            object.__setattr__(self, "sides", paper_anchor_sides(self.image_size))
         if self.num_iterations < 1:
             raise ValueError(f"num_iterations must be >= 1, got {self.num_iterations}")
         if not self.sides or min(self.sides) <= 0 or not self.aspect_ratios:
@@ -282,7 +284,7 @@ class RARLVectorEnv(BatchedVectorEnv):
             image_size = 224 if self.dataset.name == "shapes" else _PAPER_SIZE
         self.params = RARLParams(
             image_size=image_size, num_iterations=num_iterations,
-            sides=paper_anchor_sides(image_size) if anchor_sides is None else tuple(anchor_sides),
+            sides=None if anchor_sides is None else tuple(anchor_sides),
             aspect_ratios=tuple(aspect_ratios), region_size=region_size,
             num_labels=self.dataset.num_classes,
         )  # fmt: skip

@@ -45,7 +45,7 @@ class RARLReport:
     def to_markdown(self) -> str:
         rows = [
             ("episodes", f"{self.episodes}"),
-            ("mean reward |g ∩ p| / n", f"{self.mean_reward:.4f}"),
+            ("mean reward (Eq. 5)", f"{self.mean_reward:.4f}"),
             ("mAP (VOC07 11-point)", f"{self.map_voc07:.4f}"),
             ("mAP (area)", f"{self.map_area:.4f}"),
             *(
