@@ -15,6 +15,7 @@ import gymnasium as gym
 from agents.policies.bgcut import BGCutOraclePolicy
 from agents.policies.dqsstn import DQSSTNOraclePolicy
 from agents.policies.hsal import HSALOraclePolicy
+from agents.policies.rarl import RARLBackbonePolicy, RARLOraclePolicy
 from agents.policies.unifiedattn import UnifiedAttnOraclePolicy
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "DQSSTNOraclePolicy",
     "HSALOraclePolicy",
     "Policy",
+    "RARLBackbonePolicy",
+    "RARLOraclePolicy",
     "RandomPolicy",
     "UnifiedAttnOraclePolicy",
     "make_policy",
@@ -57,6 +60,7 @@ _ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
     "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
     "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
     "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,
+    "RARLVectorEnv": RARLOraclePolicy,
 }
 POLICIES = ("random", "oracle")
 

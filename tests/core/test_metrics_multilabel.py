@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visenv.core.metrics import multilabel_prf
+from visenv.core.metrics import multilabel_prf, top_n_label_recall
 
 
 def _prf_reference(scores, targets, top_k, threshold) -> dict[str, float]:
@@ -31,7 +31,9 @@ def _prf_reference(scores, targets, top_k, threshold) -> dict[str, float]:
     return {"CP": cp, "CR": cr, "CF1": f1(cp, cr), "OP": op, "OR": orc, "OF1": f1(op, orc)}
 
 
-@pytest.mark.parametrize(("top_k", "threshold"), [(3, 0.5), (3, None), (None, 0.5), (1, 0.1)])
+@pytest.mark.parametrize(
+    ("top_k", "threshold"), [(3, 0.1), (3, 0.5), (3, None), (None, 0.5), (1, 0.1)]
+)  # (3, 0.1): the COCO protocol of paper 003
 def test_matches_the_reference_with_ties(top_k, threshold):
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -63,3 +65,33 @@ def test_bad_arguments_raise():
         multilabel_prf(np.zeros((2, 3)), np.zeros((2, 3)), top_k=None, threshold=None)
     with pytest.raises(ValueError, match="top_k must be >= 1"):
         multilabel_prf(np.zeros((2, 3)), np.zeros((2, 3)), top_k=0)
+
+
+def _top_n_reference(scores, targets) -> list[float]:
+    out = []
+    for row, truth in zip(scores, targets, strict=True):
+        labels = {c for c in range(len(truth)) if truth[c]}
+        if not labels:
+            out.append(float("nan"))
+            continue
+        ranked = sorted(range(len(row)), key=lambda c: (-row[c], c))  # ties: lower class first
+        out.append(len(labels & set(ranked[: len(labels)])) / len(labels))
+    return out
+
+
+def test_top_n_label_recall_matches_the_reference_with_ties():
+    rng = np.random.default_rng(3)
+    for _ in range(100):
+        n, k = int(rng.integers(1, 10)), int(rng.integers(1, 8))
+        scores = rng.integers(0, 4, (n, k)) / 3  # many ties
+        targets = rng.random((n, k)) < 0.4
+        np.testing.assert_array_equal(
+            top_n_label_recall(scores, targets), _top_n_reference(scores, targets)
+        )
+
+
+def test_top_n_label_recall_worked_example():
+    scores = np.array([[0.9, 0.1, 0.8, 0.5], [0.2, 0.2, 0.2, 0.2], [0.0, 0.0, 0.0, 0.0]])
+    targets = np.array([[1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0]], dtype=bool)
+    # image 0: n = 2, top-2 {0, 2}, one right; image 1: all tied, top-2 {0, 1}; image 2: no labels
+    np.testing.assert_array_equal(top_n_label_recall(scores, targets), [0.5, 0.5, np.nan])

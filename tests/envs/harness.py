@@ -16,6 +16,7 @@ from gymnasium import spaces
 HARNESS_KWARGS: dict[str, dict[str, Any]] = {
     "VisAttn/DQSSTN-VOC-v0": {"year": "2007", "split": "test"},
     "VisAttn/DQSSTN-COCO-v0": {"split": "val"},
+    "VisAttn/RARL-COCO-v0": {"split": "val"},  # ../shared/data/coco has only val2017
     # ../shared/data/cifar10 holds only the test images (as class folders)
     "VisAttn/UnifiedAttn-CIFAR10-v0": {"split": "test"},
 }

@@ -24,6 +24,7 @@ __all__ = [
     "overall_precision_recall",
     "salient_correct",
     "sequence_errors",
+    "top_n_label_recall",
 ]
 
 #: The five initial-IoU bins of DQ-SSTN's Figure 3.
@@ -395,6 +396,31 @@ def multilabel_prf(
     orc = float(_ratio(n_correct.sum(), n_true.sum()))
     cf1, of1 = _f1(cp, cr), _f1(op, orc)
     return {"CP": cp, "CR": cr, "CF1": cf1, "OP": op, "OR": orc, "OF1": of1}
+
+
+def top_n_label_recall(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Share of each image's labels among its top-``n`` scores, ``n`` its number of labels.
+
+    RARL's reward (paper 003 Eq. 5): with ``g`` the ``n`` ground-truth labels and ``p`` the
+    ``n`` labels of highest fused score, ``|g ∩ p| / n``. Ties at the ``n``-th place go to the
+    lower class index (as in :func:`multilabel_prf`).
+
+    Args:
+        scores (ndarray[N, K]): Fused label scores.
+        targets (ndarray[N, K] bool): Ground-truth labels.
+
+    Returns:
+        ndarray[N] float64 in ``[0, 1]``; NaN for an image without labels (``n = 0``).
+    """
+    scores, targets = np.asarray(scores, dtype=np.float64), np.asarray(targets, dtype=bool)
+    if scores.ndim != 2 or scores.shape != targets.shape:
+        raise ValueError(
+            f"scores and targets must be [N, K] each, got {scores.shape}, {targets.shape}"
+        )
+    n = targets.sum(axis=1)
+    rank = np.argsort(np.argsort(-scores, axis=1, kind="stable"), axis=1, kind="stable")
+    hits = ((rank < n[:, None]) & targets).sum(axis=1)
+    return np.where(n > 0, hits / np.maximum(n, 1), np.nan)
 
 
 def _ratio(num: np.ndarray | float, den: np.ndarray | float) -> np.ndarray:

@@ -3,6 +3,7 @@
 from visenv.envs.bgcut import BGCutEnv, BGCutVectorEnv
 from visenv.envs.dqsstn import DQSSTNEnv, DQSSTNVectorEnv
 from visenv.envs.hsal import HSALEnv, HSALVectorEnv
+from visenv.envs.rarl import RARLEnv, RARLVectorEnv
 from visenv.envs.unifiedattn import UnifiedAttnEnv, UnifiedAttnVectorEnv
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "DQSSTNVectorEnv",
     "HSALEnv",
     "HSALVectorEnv",
+    "RARLEnv",
+    "RARLVectorEnv",
     "UnifiedAttnEnv",
     "UnifiedAttnVectorEnv",
 ]

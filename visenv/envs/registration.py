@@ -122,6 +122,28 @@ register(
     kwargs={"dataset": "rendered", "split": "train", **_CLUTTERED, "levels": 2},
 )
 
+# -- RARL (paper 003): recurrent attention over 9 anchor regions of a feature map ---------------
+# N = 512, T = 5, anchors 80/160/320 x 2:1, 1:1, 1:2 (Implementation details); trained on
+# VOC2007 trainval, COCO train2014/2017 (Experiments). Shapes: the embedded default at N = 224.
+register(
+    id="VisAttn/RARL-VOC07-v0",
+    entry_point="visenv.envs.rarl:RARLEnv",
+    vector_entry_point="visenv.envs.rarl:RARLVectorEnv",
+    kwargs={"dataset": "voc", "year": "2007", "split": "trainval", "image_size": 512},
+)
+register(
+    id="VisAttn/RARL-COCO-v0",
+    entry_point="visenv.envs.rarl:RARLEnv",
+    vector_entry_point="visenv.envs.rarl:RARLVectorEnv",
+    kwargs={"dataset": "coco", "year": "2017", "split": "train", "image_size": 512},
+)
+register(
+    id="VisAttn/RARL-Shapes-v0",  # the embedded default
+    entry_point="visenv.envs.rarl:RARLEnv",
+    vector_entry_point="visenv.envs.rarl:RARLVectorEnv",
+    kwargs={"dataset": "shapes", "split": "train", "image_size": 224},
+)
+
 # -- BGCut (paper 004): cut background off a mid-level feature map, one class per episode -------
 # The DQN trains on VOC2007 trainval and VOC2012 train and is tested on VOC2007 test and VOC2012
 # val (sec. 3); the embedded default runs the same MDP on Shapes scenes.
