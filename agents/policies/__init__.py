@@ -55,19 +55,27 @@ class RandomPolicy:
 
 
 # oracle policy of each env family, by native vector env class name
-_ORACLES: dict[str, Callable[[gym.vector.VectorEnv], Policy]] = {
-    "BGCutVectorEnv": lambda env: BGCutOraclePolicy(env.params),
-    "DQSSTNVectorEnv": lambda env: DQSSTNOraclePolicy(env.params),
-    "HSALVectorEnv": lambda env: HSALOraclePolicy(env.params),
+_ORACLES: dict[str, Callable[..., Policy]] = {
+    "BGCutVectorEnv": lambda env, **options: BGCutOraclePolicy(env.params, **options),
+    "DQSSTNVectorEnv": lambda env, **options: DQSSTNOraclePolicy(env.params, **options),
+    "HSALVectorEnv": lambda env, **options: HSALOraclePolicy(env.params, **options),
     "UnifiedAttnVectorEnv": UnifiedAttnOraclePolicy,
     "RARLVectorEnv": RARLOraclePolicy,
 }
 POLICIES = ("random", "oracle")
 
 
-def make_policy(name: str, env: gym.vector.VectorEnv, seed: int | None = None) -> Policy:
-    """The scripted policy ``name`` (one of :data:`POLICIES`) for a native vector env."""
+def make_policy(
+    name: str, env: gym.vector.VectorEnv, seed: int | None = None, **options: Any
+) -> Policy:
+    """The scripted policy ``name`` (one of :data:`POLICIES`) for a native vector env.
+
+    ``options`` go to the family's oracle (e.g. ``rule="enclose"`` for BGCut's); the random
+    policy takes none.
+    """
     if name == "random":
+        if options:
+            raise TypeError(f"the random policy takes no options, got {sorted(options)}")
         return RandomPolicy(env.action_space, seed)
     if name != "oracle":
         raise ValueError(f"unknown policy {name!r}; expected one of {POLICIES}")
@@ -75,4 +83,4 @@ def make_policy(name: str, env: gym.vector.VectorEnv, seed: int | None = None) -
     family = type(env).__name__
     if family not in _ORACLES:
         raise ValueError(f"no oracle for {family}; oracles exist for {sorted(_ORACLES)}")
-    return _ORACLES[family](env)
+    return _ORACLES[family](env, **options)

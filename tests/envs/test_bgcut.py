@@ -20,7 +20,14 @@ from visenv.envs.bgcut_calibration import (
     calibrate,
     separating_threshold,
 )
-from visenv.envs.bgcut_core import NUM_ACTIONS, TERMINATE, BGCutParams, apply_cuts, episode_pairs
+from visenv.envs.bgcut_core import (
+    NUM_ACTIONS,
+    TERMINATE,
+    BGCutParams,
+    apply_cuts,
+    episode_pairs,
+    nearest_cuts,
+)
 from visenv.evaluation import evaluate_bgcut
 
 TOP, BOTTOM, LEFT, RIGHT = CutSide
@@ -196,11 +203,11 @@ def test_oracle_localises_every_block_and_out_earns_random(blocks):
     assert "CorLoc, refined box" in oracle.to_markdown()
 
 
-def test_oracle_never_cuts_into_the_target_object(blocks):
-    """On a 28-unit grid over 64-pixel images units do not meet block edges: the oracle stops
-    at the last whole unit of background on each side."""
+def test_enclosing_oracle_never_cuts_into_the_target_object(blocks):
+    """On a 28-unit grid over 64-pixel images units do not meet block edges: the "enclose"
+    oracle stops at the last whole unit of background on each side."""
     env = make_env(blocks, 4, grid=28)
-    oracle = make_policy("oracle", env)
+    oracle = make_policy("oracle", env, rule="enclose")
     _, info = env.reset(seed=0)
     ended = np.zeros(4, dtype=bool)
     finished = 0
@@ -213,6 +220,65 @@ def test_oracle_never_cuts_into_the_target_object(blocks):
         _, _, terminated, truncated, info = env.step(oracle(None, info))
         ended = terminated | truncated
     assert finished >= 10
+
+
+def test_centre_oracle_ends_on_the_target_rounded_to_the_nearest_units(blocks):
+    """The default oracle cuts every unit whose centre lies outside the target: at the end each
+    edge of its box is within half a unit of the target's, and it never overshoots by more."""
+    env = make_env(blocks, 4, grid=28)
+    oracle = make_policy("oracle", env)
+    unit = 64 / 28
+    _, info = env.reset(seed=0)
+    ended = np.zeros(4, dtype=bool)
+    finished = 0
+    for _ in range(80):
+        # the info of the step that ended an episode still holds its final box
+        overshoot = np.abs(info["box"] - info["target_box"])[ended]
+        assert (overshoot <= unit / 2 + 1e-6).all(), overshoot
+        finished += ended.sum()
+        _, _, terminated, truncated, info = env.step(oracle(None, info))
+        assert not truncated.any()
+        ended = terminated | truncated
+    assert finished >= 10
+
+
+def _nearest_cuts_reference(box, size, grid):
+    """Slow: test each unit strip's centre against the box, side by side."""
+    h, w = size
+    kept_rows = [i for i in range(grid) if box[1] <= (i + 0.5) * h / grid <= box[3]]
+    kept_cols = [j for j in range(grid) if box[0] <= (j + 0.5) * w / grid <= box[2]]
+    if not kept_rows:
+        kept_rows = [min(int((box[1] + box[3]) / 2 / h * grid), grid - 1)]
+    if not kept_cols:
+        kept_cols = [min(int((box[0] + box[2]) / 2 / w * grid), grid - 1)]
+    return [kept_rows[0], grid - 1 - kept_rows[-1], kept_cols[0], grid - 1 - kept_cols[-1]]
+
+
+def test_nearest_cuts_match_a_slow_reference():
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(20, 700, size=(500, 2)).astype(float)
+    corners = rng.uniform(0, 1, size=(500, 2, 2))
+    lo, hi = corners.min(1), corners.max(1)
+    # (x1, y1, x2, y2) in pixels; some boxes thinner than a unit, some on unit boundaries
+    boxes = np.stack(
+        [
+            lo[:, 1] * sizes[:, 1],
+            lo[:, 0] * sizes[:, 0],
+            hi[:, 1] * sizes[:, 1],
+            hi[:, 0] * sizes[:, 0],
+        ],
+        1,
+    )
+    boxes[:50, 2] = boxes[:50, 0] + 0.01
+    boxes[50:100] = np.round(boxes[50:100] / 8) * 8
+    for grid in (4, 28):
+        got = nearest_cuts(boxes, sizes, grid)
+        want = [_nearest_cuts_reference(b, s, grid) for b, s in zip(boxes, sizes, strict=True)]
+        np.testing.assert_array_equal(got, want)
+        assert (got >= 0).all() and (got[:, 0] + got[:, 1] <= grid - 1).all()
+        assert (got[:, 2] + got[:, 3] <= grid - 1).all()
+    with pytest.raises(ValueError, match="rule"):
+        make_policy("oracle", make_env(BlockScenes(), 1), rule="inside")
 
 
 def test_separating_threshold_known_answers():

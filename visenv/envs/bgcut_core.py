@@ -27,6 +27,7 @@ __all__ = [
     "cut_action",
     "episode_pairs",
     "history_one_hot",
+    "nearest_cuts",
     "push_history",
     "step_rewards",
     "target_box",
@@ -154,6 +155,41 @@ def covering_cuts(boxes: np.ndarray, image_sizes: np.ndarray, grid: int) -> np.n
     )
     # the tolerance keeps a box edge that lies on a unit boundary from losing that unit
     return np.floor(np.clip(units, 0.0, 1.0) * grid + 1e-9).astype(np.int64)
+
+
+def nearest_cuts(boxes: np.ndarray, image_sizes: np.ndarray, grid: int) -> np.ndarray:
+    """The cut state that removes every unit whose centre lies outside each box, and no other.
+
+    A unit strip is background when its centre lies outside the box (edges inclusive), the
+    test the map itself applies to a cell (:mod:`visenv.core.cuts`): the kept part is the box
+    rounded to the nearest unit boundaries. Where no unit centre lies inside (a box thinner
+    than a unit, between two centres) the unit holding the box's centre is kept, since a cut
+    state keeps at least one unit in each direction.
+
+    Args:
+        boxes (ndarray[N, 4]): Boxes in image pixels.
+        image_sizes (ndarray[N, 2]): ``(H, W)`` of each image.
+        grid: Units per side.
+
+    Returns:
+        ``int64 [N, 4]``: ``(top, bottom, left, right)`` units, each pair summing to at most
+        ``grid - 1``.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    h, w = (np.asarray(image_sizes, dtype=np.float64).reshape(-1, 2)[:, k] for k in range(2))
+    # box edges in units, from each side: (top, bottom, left, right) and the far edges
+    near = np.clip(np.stack([boxes[:, 1] / h, boxes[:, 0] / w], 1), 0.0, 1.0) * grid
+    far = np.clip(np.stack([boxes[:, 3] / h, boxes[:, 2] / w], 1), 0.0, 1.0) * grid
+    # units before the near edge whose centre i + 0.5 < edge; the tolerance keeps a centre
+    # that lies on an edge (inside, edges inclusive) from being counted as outside
+    before = np.ceil(near - 0.5 - 1e-9).clip(0, grid).astype(np.int64)
+    after = np.ceil(grid - far - 0.5 - 1e-9).clip(0, grid).astype(np.int64)
+    # no centre inside: keep the unit under the box's centre
+    empty = before + after > grid - MIN_EXTENT
+    middle = np.floor((near + far) / 2).clip(0, grid - 1).astype(np.int64)
+    before = np.where(empty, middle, before)
+    after = np.where(empty, grid - 1 - middle, after)
+    return np.stack([before[:, 0], after[:, 0], before[:, 1], after[:, 1]], axis=1)
 
 
 def push_history(history: Any, actions: Any) -> Any:
