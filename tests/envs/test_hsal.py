@@ -356,7 +356,7 @@ def test_a_tiny_torch_policy_acts_in_every_phase(canvases):
 
 def test_arguments_options_and_rendering(canvases):
     with pytest.raises(ValueError, match="backend"):
-        _env(canvases, backend="opencv")
+        _env(canvases, backend="cuda")
     with pytest.raises(TypeError, match="activation_model"):
         HSALVectorEnv(1, dataset=canvases, activation_model=lambda x: x)
     with pytest.raises(ValueError, match="C, h, w"):

@@ -7,7 +7,25 @@ import torch
 
 from visenv.core.crop import crop_and_resize, crop_and_resize_torch, default_num_threads
 
-__all__ = ["ImageBatch"]
+__all__ = ["BACKENDS", "ImageBatch", "resolve_backend"]
+
+BACKENDS = ("numpy", "torch")
+
+
+def resolve_backend(backend: str | None, device: torch.device) -> str:
+    """The compute path of an env or kernel holder, by name.
+
+    ``"numpy"``: numpy arrays with OpenCV kernels, CPU only, the CPU default. ``"torch"``:
+    tensor ops on ``device``, the default off the CPU (on the CPU it runs the GPU code path,
+    for tests).
+    """
+    backend = backend or ("numpy" if device.type == "cpu" else "torch")
+    if backend not in BACKENDS or (backend == "numpy" and device.type != "cpu"):
+        raise ValueError(
+            f"backend must be one of {BACKENDS} ('numpy' on the CPU only), got {backend!r} "
+            f"on {device}"
+        )
+    return backend
 
 
 class ImageBatch:
@@ -19,21 +37,18 @@ class ImageBatch:
 
     Args:
         num_envs: Number of images held.
-        device: ``"cpu"`` for the OpenCV backend, or a torch device for the torch backend.
-        backend: ``"opencv"`` or ``"torch"``; default: OpenCV on the CPU, torch elsewhere.
-            (``backend="torch"`` on the CPU runs the CUDA code path on the CPU, for tests.)
+        device: ``"cpu"`` for the numpy (OpenCV) backend, or a torch device for the torch
+            backend.
+        backend: ``"numpy"`` or ``"torch"`` (:func:`resolve_backend`); default: numpy on the
+            CPU, torch elsewhere. (``backend="torch"`` on the CPU runs the CUDA code path on
+            the CPU, for tests.)
     """
 
     def __init__(
         self, num_envs: int, device: str | torch.device = "cpu", backend: str | None = None
     ) -> None:
         self.device = torch.device(device)
-        backend = backend or ("opencv" if self.device.type == "cpu" else "torch")
-        if backend not in ("opencv", "torch"):
-            raise ValueError(f"backend must be 'opencv' or 'torch', got {backend!r}")
-        if backend == "opencv" and self.device.type != "cpu":
-            raise ValueError(f"the OpenCV backend runs on the CPU only, got device {self.device}")
-        self.backend = backend
+        self.backend = resolve_backend(backend, self.device)
         self.num_envs = num_envs
         self.num_threads = default_num_threads()  # read once: crops run every env step
         self.arrays: list[np.ndarray | None] = [None] * num_envs
@@ -42,7 +57,7 @@ class ImageBatch:
     def set(self, env_id: int, image: np.ndarray) -> None:
         """Make ``image`` (``[H, W]`` or ``[H, W, C]``) the original image of ``env_id``."""
         self.arrays[env_id] = image
-        if self.backend == "opencv":
+        if self.backend == "numpy":
             return
         chw = torch.from_numpy(np.ascontiguousarray(image))
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
@@ -63,7 +78,7 @@ class ImageBatch:
     def set_many(self, env_ids: np.ndarray, images: np.ndarray) -> None:
         """Make ``images[k]`` the original image of ``env_ids[k]``; equally sized images
         ``[K, H, W]`` or ``[K, H, W, C]`` (generated canvases) go to the device in one copy."""
-        if self.backend == "opencv" or self._tensor is None:
+        if self.backend == "numpy" or self._tensor is None:
             for env_id, image in zip(env_ids, images, strict=True):
                 self.set(int(env_id), image)
             return
@@ -95,7 +110,7 @@ class ImageBatch:
             check: ``False`` skips the OpenCV backend's argument checks (boxes valid by
                 construction; see :func:`~visenv.core.crop.crop_and_resize`).
         """
-        if self.backend == "opencv":
+        if self.backend == "numpy":
             images = self.arrays if env_ids is None else [self.arrays[i] for i in env_ids]
             return crop_and_resize(
                 images, np.asarray(boxes), out_size, num_threads=self.num_threads, check=check

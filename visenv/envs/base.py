@@ -33,6 +33,7 @@ __all__ = [
     "SingleEnvShell",
     "check_box_actions",
     "check_discrete_actions",
+    "copy_arrays",
 ]
 
 Output = Literal["numpy", "torch"]
@@ -95,9 +96,11 @@ def _take(value: Any, ids: np.ndarray | int) -> Any:
     return value[ids]
 
 
-def _copy(value: Any) -> Any:
+def copy_arrays(value: Any) -> Any:
+    """A copy of an array, a tensor or a dict of them: state arrays are updated in place at
+    the next step or reset, so what an env hands out must not alias them."""
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: copy_arrays(v) for k, v in value.items()}
     return value.clone() if isinstance(value, torch.Tensor) else value.copy()
 
 
@@ -118,7 +121,7 @@ def _zero_rows(value: Any, rows: np.ndarray) -> Any:
     """A copy of a batch (or dict of batches) with rows ``rows`` (bool ``[N]``) set to 0."""
     if isinstance(value, dict):
         return {k: _zero_rows(v, rows) for k, v in value.items()}
-    value = _copy(value)
+    value = copy_arrays(value)
     value[
         torch.as_tensor(rows, device=value.device) if isinstance(value, torch.Tensor) else rows
     ] = 0
@@ -283,7 +286,7 @@ class BatchedVectorEnv(VectorEnv):
         final_info = self._pack_info(final_info, done)
         self._reset_envs(ids, {})
         self._done[ids] = False
-        obs = _copy(obs)
+        obs = copy_arrays(obs)
         _put(obs, ids, self._observe(ids))
         info = self._pack_info(self._info(), np.ones(self.num_envs, dtype=bool))
         info.update(final_obs=final_obs, _final_obs=done.copy(), final_info=final_info)

@@ -73,8 +73,15 @@ from visenv.core.cuts import (
     sum_pool,
     zero_outside_cells,
 )
+from visenv.core.images import resolve_backend
 from visenv.data import SceneDataset, load_dataset
-from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell, check_discrete_actions
+from visenv.envs.base import (
+    BatchedVectorEnv,
+    Output,
+    SingleEnvShell,
+    check_discrete_actions,
+    copy_arrays,
+)
 from visenv.envs.bgcut_calibration import (
     BGCutCalibration,
     best_heat_threshold,
@@ -113,7 +120,6 @@ __all__ = [
 ]
 
 _F32_MAX = float(np.finfo(np.float32).max)
-_BACKENDS = ("numpy", "torch")
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -208,13 +214,7 @@ class BGCutVectorEnv(BatchedVectorEnv):
             num_envs, device=device, output=output, autoreset_mode=autoreset_mode,
             render_mode=render_mode,
         )  # fmt: skip
-        backend = backend or ("numpy" if self.device.type == "cpu" else "torch")
-        if backend not in _BACKENDS or (backend == "numpy" and self.device.type != "cpu"):
-            raise ValueError(
-                f"backend must be one of {_BACKENDS} ('numpy' on the CPU only), got {backend!r} "
-                f"on {self.device}"
-            )
-        self.backend = backend
+        self.backend = resolve_backend(backend, self.device)
         self.params = BGCutParams(
             grid=grid, history=history, eta=eta, max_steps=max_steps, end_ratio=end_ratio,
             image_size=image_size,
@@ -453,7 +453,7 @@ class BGCutVectorEnv(BatchedVectorEnv):
             "step": self._t,
         }
         # copies: the state arrays are updated in place at the next step or reset
-        return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
+        return copy_arrays(info)
 
     def _render_env(self, env_id: int) -> np.ndarray:
         from visenv.render.bgcut import bgcut_frame

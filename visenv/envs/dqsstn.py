@@ -36,7 +36,13 @@ from gymnasium.vector import AutoresetMode
 from visenv.core.boxes import box_area, box_iou, box_sizes, translate_boxes, zoom_boxes
 from visenv.core.images import ImageBatch
 from visenv.data import SceneDataset, load_dataset
-from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell, check_discrete_actions
+from visenv.envs.base import (
+    BatchedVectorEnv,
+    Output,
+    SingleEnvShell,
+    check_discrete_actions,
+    copy_arrays,
+)
 
 __all__ = [
     "REWARDS",
@@ -405,7 +411,7 @@ class DQSSTNVectorEnv(BatchedVectorEnv):
             "step": self._t,
         }
         # copies: the state arrays are updated in place at the next reset
-        return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
+        return copy_arrays(info)
 
     def _render_env(self, env_id: int) -> np.ndarray:
         from visenv.render.dqsstn import dqsstn_frame

@@ -69,9 +69,16 @@ import torch
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
+from visenv.core.images import resolve_backend
 from visenv.core.saliency import normalize_min_max, saliency_map
 from visenv.data import SceneDataset, load_dataset
-from visenv.envs.base import BatchedVectorEnv, Output, SingleEnvShell, check_box_actions
+from visenv.envs.base import (
+    BatchedVectorEnv,
+    Output,
+    SingleEnvShell,
+    check_box_actions,
+    copy_arrays,
+)
 from visenv.envs.hsal_core import (
     HSALParams,
     Phase,
@@ -96,7 +103,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_DIGITS = 6  # info padding for datasets that do not say (SVHN's most digits)
-_BACKENDS = ("numpy", "torch")
 _F32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -200,13 +206,7 @@ class HSALVectorEnv(BatchedVectorEnv):
             num_envs, device=device, output=output, autoreset_mode=autoreset_mode,
             render_mode=render_mode,
         )  # fmt: skip
-        backend = backend or ("numpy" if self.device.type == "cpu" else "torch")
-        if backend not in _BACKENDS or (backend == "numpy" and self.device.type != "cpu"):
-            raise ValueError(
-                f"backend must be one of {_BACKENDS} ('numpy' on the CPU only), got {backend!r} "
-                f"on {self.device}"
-            )
-        self.backend = backend
+        self.backend = resolve_backend(backend, self.device)
         self.dataset = load_dataset(dataset, root=root, split=split)
         self.max_digits = int(getattr(self.dataset, "max_digits", DEFAULT_MAX_DIGITS))
         self.activation_model = self._resolve_activation_model(activation_model)
@@ -484,7 +484,7 @@ class HSALVectorEnv(BatchedVectorEnv):
             "step": self._step,
         }
         # copies: the state arrays are updated in place at the next step or reset
-        return {k: v.clone() if isinstance(v, torch.Tensor) else v.copy() for k, v in info.items()}
+        return copy_arrays(info)
 
     def _render_env(self, env_id: int) -> np.ndarray:
         from visenv.render.hsal import hsal_frame
