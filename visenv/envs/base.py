@@ -32,12 +32,33 @@ __all__ = [
     "Output",
     "SingleEnvShell",
     "check_box_actions",
+    "check_dict_keys",
     "check_discrete_actions",
     "copy_arrays",
 ]
 
 Output = Literal["numpy", "torch"]
 _OUTPUTS = ("numpy", "torch")
+
+
+def check_dict_keys(actions: Any, keys: frozenset[str], space: gym.Space) -> None:
+    """Check that a ``Dict``-space batch is a mapping with exactly the space's ``keys``.
+
+    Raises:
+        TypeError: ``actions`` is not a mapping (e.g. a flat ``Box`` array).
+        ValueError: Missing or unknown keys.
+    """
+    if type(actions) is not dict and not isinstance(actions, Mapping):  # ABC checks are slow
+        raise TypeError(
+            f"actions must be a dict of batches with keys {sorted(keys)} (action space "
+            f"{space}), got {type(actions).__name__}; a flat Box action needs "
+            "action_format='flat'"
+        )
+    if actions.keys() != keys:
+        raise ValueError(
+            f"actions must have the keys {sorted(keys)} of the action space {space}, "
+            f"got {sorted(actions)}"
+        )
 
 
 def check_discrete_actions(

@@ -17,14 +17,13 @@ returns the same ``(locations, scores)`` arrays, so the env's step has one code 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from gymnasium import spaces
 
-from visenv.envs.base import check_box_actions
+from visenv.envs.base import check_box_actions, check_dict_keys
 
 __all__ = ["ACTION_FORMATS", "ActionCodec", "ActionFormat", "ActionLayout"]
 
@@ -125,17 +124,7 @@ class ActionCodec:
         """
         if self.format == "flat":
             return self.layout.decode(check_box_actions(actions, self.space, num_envs))
-        if type(actions) is not dict and not isinstance(actions, Mapping):  # ABC checks are slow
-            raise TypeError(
-                f"actions must be a dict of batches with keys {sorted(self._keys)} (action space "
-                f"{self.space}), got {type(actions).__name__}; a flat Box action needs "
-                "action_format='flat'"
-            )
-        if actions.keys() != self._keys:
-            raise ValueError(
-                f"actions must have the keys {sorted(self._keys)} of the action space "
-                f"{self.space}, got {sorted(actions)}"
-            )
+        check_dict_keys(actions, self._keys, self.space)
         parts = self.space.spaces
         locations = check_box_actions(
             actions["location"], parts["location"], num_envs, name="actions['location']"

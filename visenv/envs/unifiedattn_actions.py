@@ -19,14 +19,13 @@ out-of-range quadrant is an error during the glimpses too) and returns the same
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 from gymnasium import spaces
 
-from visenv.envs.base import check_box_actions, check_discrete_actions
+from visenv.envs.base import check_box_actions, check_dict_keys, check_discrete_actions
 
 __all__ = ["ACTION_FORMATS", "ActionCodec", "ActionFormat", "ActionLayout"]
 
@@ -154,17 +153,7 @@ class ActionCodec:
         if self.format == "flat":
             checked = check_box_actions(actions, self.space, num_envs)
             return self.layout.decode(checked)
-        if type(actions) is not dict and not isinstance(actions, Mapping):  # ABC checks are slow
-            raise TypeError(
-                f"actions must be a dict of batches with keys {sorted(self._keys)} (action space "
-                f"{self.space}), got {type(actions).__name__}; a flat Box action needs "
-                "action_format='flat'"
-            )
-        if actions.keys() != self._keys:
-            raise ValueError(
-                f"actions must have the keys {sorted(self._keys)} of the action space "
-                f"{self.space}, got {sorted(actions)}"
-            )
+        check_dict_keys(actions, self._keys, self.space)
         parts = self.space.spaces
         locations = check_box_actions(
             actions["location"], parts["location"], num_envs, name="actions['location']"
