@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from visenv.benchmarking import machine_description
+from visenv.benchmarking import machine_description, save_results
 from visenv.data import LabelledImages, mnist_digits
 from visenv.envs.unifiedattn import UnifiedAttnVectorEnv
 
@@ -269,10 +269,7 @@ def main() -> None:
             "file": args.baseline.name, "note": args.baseline_note, "date": earlier["date"],
             "rows": earlier["rows"],
         }  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "glimpse_throughput.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "glimpse_throughput.md").write_text(to_markdown(results))
-    print((args.out / "glimpse_throughput.md").read_text())
+    save_results(args.out, "glimpse_throughput", results, to_markdown(results))
 
 
 if __name__ == "__main__":

@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 from agents.policies import RARLBackbonePolicy, make_policy
-from visenv.benchmarking import machine_description
+from visenv.benchmarking import measure_datasets, save_results
 from visenv.core.metrics import mean_average_precision
-from visenv.data import DatasetNotFoundError
 from visenv.envs.rarl import RARLVectorEnv
 from visenv.evaluation import evaluate_rarl
 from visenv.models._cache import training_dataset
@@ -107,16 +106,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(1)  # small convolutions on a shared CPU (see visenv/envs/rarl.py)
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(), "datasets": {}}
-    for name in args.datasets:
-        try:
-            results["datasets"][name] = measure(name, args.envs, args.shapes_scenes)
-        except DatasetNotFoundError as err:
-            print(f"skipping {name}: {str(err).splitlines()[0]}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rarl_policies.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "rarl_policies.md").write_text(to_markdown(results))
-    print((args.out / "rarl_policies.md").read_text())
+    results = measure_datasets(
+        args.datasets, lambda name: measure(name, args.envs, args.shapes_scenes)
+    )
+    save_results(args.out, "rarl_policies", results, to_markdown(results))
 
 
 if __name__ == "__main__":

@@ -20,15 +20,12 @@ threads and again after ``torch.set_num_threads(1)``. Writes
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import gymnasium as gym
 import torch
 
-from visenv.benchmarking import env_rate, machine_description
-from visenv.data import DatasetNotFoundError
+from visenv.benchmarking import env_rate, measure_datasets, save_results
 from visenv.models.shared_features import resolve_backbone, shared_feature_cache
 
 RESULTS = Path(__file__).parent / "results"
@@ -107,23 +104,12 @@ def main() -> None:
     parser.add_argument("--sync-max", type=int, default=16)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    results = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine_description(),
-        "seconds": args.seconds,
-        "datasets": {},
-    }
-    for name in args.datasets:
-        try:
-            results["datasets"][name] = measure(
-                name, args.sizes, args.envs, args.seconds, args.sync_max
-            )
-        except DatasetNotFoundError as err:
-            print(f"skipping {name}: {str(err).splitlines()[0]}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rarl_throughput.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "rarl_throughput.md").write_text(to_markdown(results))
-    print((args.out / "rarl_throughput.md").read_text())
+    results = measure_datasets(
+        args.datasets,
+        lambda name: measure(name, args.sizes, args.envs, args.seconds, args.sync_max),
+        seconds=args.seconds,
+    )
+    save_results(args.out, "rarl_throughput", results, to_markdown(results))
 
 
 if __name__ == "__main__":

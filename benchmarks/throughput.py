@@ -19,13 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from pathlib import Path
 
 import cv2
 
-from visenv.benchmarking import crop_kernel_rate, env_rate, machine_description, roi_align_rate
-from visenv.data import DatasetNotFoundError, load_dataset
+from visenv.benchmarking import (
+    crop_kernel_rate,
+    env_rate,
+    measure_datasets,
+    roi_align_rate,
+    save_results,
+)
+from visenv.data import load_dataset
 
 RESULTS = Path(__file__).parent / "results"
 DATASETS = {
@@ -111,21 +116,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    results = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": machine_description(),
-        "seconds": args.seconds,
-        "datasets": {},
-    }
-    for name in args.datasets:
-        try:
-            results["datasets"][name] = measure(name, args.envs, args.seconds, args.async_max)
-        except DatasetNotFoundError as err:
-            print(f"skipping {name}: {str(err).splitlines()[0]}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "throughput.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "throughput.md").write_text(to_markdown(results))
-    print((args.out / "throughput.md").read_text())
+    results = measure_datasets(
+        args.datasets,
+        lambda name: measure(name, args.envs, args.seconds, args.async_max),
+        seconds=args.seconds,
+    )
+    save_results(args.out, "throughput", results, to_markdown(results))
     threads = os.environ.get("VISENV_NUM_THREADS")
     print(f"OpenCV threads at the end: {cv2.getNumThreads()} (VISENV_NUM_THREADS={threads})")
 

@@ -6,9 +6,11 @@ after a warm-up, with the compared variants run one after the other in the same 
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -22,7 +24,9 @@ from visenv.core.crop import crop_and_resize
 __all__ = [
     "crop_kernel_rate",
     "env_rate",
+    "measure_datasets",
     "roi_align_rate",
+    "save_results",
     "timed_rate",
 ]
 
@@ -140,3 +144,31 @@ def machine_description() -> dict[str, Any]:
         "gymnasium": gym.__version__,
         "numpy": np.__version__,
     }
+
+
+def measure_datasets(
+    names: Iterable[str], measure: Callable[[str], Any], **header: Any
+) -> dict[str, Any]:
+    """A results record: the date, :func:`machine_description`, ``header`` and, under
+    ``"datasets"``, ``measure(name)`` for each name; a dataset not on disk is skipped, with a
+    line that says so."""
+    from visenv.data import DatasetNotFoundError
+
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": machine_description(), **header}
+    results["datasets"] = {}
+    for name in names:
+        try:
+            results["datasets"][name] = measure(name)
+        except DatasetNotFoundError as err:
+            print(f"skipping {name}: {str(err).splitlines()[0]}")
+    return results
+
+
+def save_results(out: Path, stem: str, results: dict[str, Any], markdown: str) -> Path:
+    """Write ``<out>/<stem>.json`` and ``<out>/<stem>.md``, print the Markdown, return its path."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(results, indent=2) + "\n")
+    path = out / f"{stem}.md"
+    path.write_text(markdown)
+    print(markdown)
+    return path
