@@ -346,10 +346,11 @@ def test_rgb_frame_draws_the_cut_history(blocks):
     for a in (cut_action(BOTTOM, 3), cut_action(RIGHT, 3)):
         env.step(a)
     frame = env.render()
-    assert frame.dtype == np.uint8 and frame.shape == (64, 132, 3) == first.shape
+    # two 256 px panels, a one-line caption, a rule and four legend lines, whatever the scene
+    assert frame.dtype == np.uint8 and frame.shape == (347, 516, 3) == first.shape
 
-    def green(image):  # the cut history's colour, on the image half of the frame
-        return ((image[..., 1] > 150) & (image[..., 0] < 100) & (image[..., 2] < 150))[:, :64]
+    def green(image):  # the cut history's colour, on the image panel of the frame
+        return ((image[..., 1] > 150) & (image[..., 0] < 100) & (image[..., 2] < 150))[:256, :256]
 
     assert green(frame).sum() > green(first).sum()
 

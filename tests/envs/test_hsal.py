@@ -374,7 +374,12 @@ def test_arguments_options_and_rendering(canvases):
     assert info["scene_index"].tolist() == [5, 6]
     env.step(_actions(env, np.random.default_rng(0)))
     frame = env.render()[0]
-    assert frame.dtype == np.uint8 and frame.shape == (210, 4 * 210 + 3 * 4, 3)
+    # four 256 px panels, a two-line caption, a rule and four legend lines
+    assert frame.dtype == np.uint8 and frame.shape == (
+        256 + 2 * 18 + 1 + 4 * 18,
+        4 * 256 + 3 * 4,
+        3,
+    )
     single = HSALEnv(dataset=canvases, activation_model=PooledInk())
     obs, _ = single.reset(seed=0)
     assert single.observation_space.contains(obs)

@@ -372,7 +372,10 @@ def test_render_draws_the_anchors_of_each_iteration(scenes, backbone):
     for loc in ([-0.5, -0.5], [0.5, 0.5]):
         env.step(_actions(env, location=[loc]))
         frames.append(env.render()[0])
-    assert all(f.shape == (N, N, 3) and f.dtype == np.uint8 for f in frames)
+    # one 384 px panel, a three-line caption, a rule and five legend lines, whatever N is
+    assert all(
+        f.shape == (384 + 3 * 18 + 1 + 5 * 18, 384, 3) and f.dtype == np.uint8 for f in frames
+    )
     assert not np.array_equal(frames[1], frames[2])
 
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from visenv.render import BLUE, RED, YELLOW, draw_boxes, put_text, side_by_side
-from visenv.render.hsal import heat_map
+from visenv.render import (
+    BLUE,
+    GREEN,
+    RED,
+    YELLOW,
+    LegendEntry,
+    compose_frame,
+    draw_boxes,
+    heat_map,
+    letterbox,
+    stretch,
+    text_box,
+)
 
-__all__ = ["GREEN", "bgcut_frame"]
+__all__ = ["GREEN", "LEGEND", "bgcut_frame"]
 
-GREEN = (40, 200, 60)
+LEGEND = (
+    LegendEntry(GREEN, "the kept box after each step so far (the cutting process)"),
+    LegendEntry(RED, "ground truth: the boxes of the episode's class"),
+    LegendEntry(YELLOW, "the refined box; right: the heat map's largest region"),
+    LegendEntry(BLUE, "the agent's current box (what is left after the cuts)"),
+)
 
 
 def bgcut_frame(
@@ -26,10 +41,10 @@ def bgcut_frame(
 ) -> np.ndarray:
     """One ``rgb_array`` frame of a BGCut env, as the paper draws its Fig. 3 and 4.
 
-    Left: the image with the kept box after each step so far (green, thin: the cutting
-    process), the ground truth of the episode's class (red), the refined box (yellow) and the
-    current box (blue, thin, drawn last). Right: the heat map (sum of the uncut map's
-    channels, stretched to [0, 1]) with its largest region (yellow).
+    Left: the image with the kept box after each step so far (green, thin), the ground truth of
+    the episode's class (red), the refined box (yellow) and the current box (blue, thin, drawn
+    last so that where the two agree both stay visible). Right: the heat map (sum of the uncut
+    map's channels, stretched to [0, 1]) with its largest region (yellow).
 
     Args:
         image: ``uint8 [H, W, 3]``.
@@ -38,17 +53,13 @@ def bgcut_frame(
         gt_boxes (ndarray[G, 4]): Boxes of the episode's class.
         heat (ndarray[h, w]): The heat map.
         heat_box (ndarray[4]): Its largest region's box, image pixels.
-        title: Text written on the image.
+        title: The caption.
     """
-    frame = draw_boxes(image, history, GREEN, 1)
-    frame = draw_boxes(frame, gt_boxes, RED, 2)
-    frame = draw_boxes(frame, refined_box, YELLOW, 2)
-    frame = draw_boxes(frame, box, BLUE, 1)  # on top: where the two agree, both stay visible
-    put_text(frame, title)
-    low, high = float(heat.min()), float(heat.max())
-    side = frame.shape[0]
-    panel = heat_map((heat - low) / (high - low) if high > low else heat * 0, side=side)
-    scale = np.array([side / image.shape[1], side / image.shape[0]] * 2)
-    panel = draw_boxes(panel, np.asarray(heat_box, float) * scale, YELLOW, 1)
-    put_text(panel, "heat map")
-    return side_by_side(frame, cv2.resize(panel, (side, side)))
+    panel, fit = letterbox(image)
+    panel = draw_boxes(panel, fit.boxes(history), GREEN, 1)
+    panel = draw_boxes(panel, fit.boxes(gt_boxes), RED, 2)
+    panel = draw_boxes(panel, fit.boxes(refined_box), YELLOW, 2)
+    panel = draw_boxes(panel, fit.boxes(box), BLUE, 1)
+    heat_panel = draw_boxes(heat_map(stretch(heat), fit=fit), fit.boxes(heat_box), YELLOW, 1)
+    text_box(heat_panel, "heat map")
+    return compose_frame([panel, heat_panel], [title], LEGEND)

@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from visenv.render import BLUE, RED, YELLOW, draw_boxes, put_text
+from visenv.render import (
+    BLUE,
+    PANEL_SIDE,
+    RED,
+    YELLOW,
+    LegendEntry,
+    compose_frame,
+    draw_boxes,
+    heat_map,
+    letterbox,
+    text_box,
+)
 
-__all__ = ["heat_map", "hsal_frame"]
+__all__ = ["LEGEND", "hsal_frame"]
 
-PANEL = 210  # side of each panel in the frame, px
 _PHASES = ("mask", "glimpse", "classify")
+_INFERNO_MID = (188, 55, 84)  # what the colour map shows at 0.5
 
-
-def heat_map(values: np.ndarray, side: int = PANEL, title: str = "") -> np.ndarray:
-    """A ``[h, w]`` map with values in ``[0, 1]`` as a ``side x side`` RGB panel (each cell a
-    flat square; colour map ``inferno``) with ``title`` written on it."""
-    levels = np.clip(np.nan_to_num(values), 0, 1)
-    grey = np.round(levels * 255).astype(np.uint8)
-    colour = cv2.applyColorMap(grey, cv2.COLORMAP_INFERNO)[:, :, ::-1]
-    panel = cv2.resize(colour, (side, side), interpolation=cv2.INTER_NEAREST)
-    return put_text(np.ascontiguousarray(panel), title) if title else panel
+LEGEND = (
+    LegendEntry(BLUE, "every digit of the canvas"),
+    LegendEntry(YELLOW, "cells glimpsed in this meta step"),
+    LegendEntry(RED, "the mask's highest cell"),
+    LegendEntry(_INFERNO_MID, "maps S, M, P: black 0, red 0.5, yellow-white 1", "colour map"),
+)
 
 
 def _cell_boxes(cells: np.ndarray, grid: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
     """Pixel boxes ``[k, 4]`` of flat grid ``cells`` on an image of ``size = (H, W)``."""
     h, w = grid
-    rows, cols = np.divmod(cells, w)
+    rows, cols = np.divmod(np.asarray(cells, dtype=np.int64), w)
     sy, sx = size[0] / h, size[1] / w
     return np.stack([cols * sx, rows * sy, (cols + 1) * sx, (rows + 1) * sy], axis=1)
 
 
 def _counts_text(counts: np.ndarray) -> str:
     labels = [str(c) for c, n in enumerate(counts) for _ in range(int(n))]
-    return "".join(labels) or "-"
+    return " ".join(labels) or "-"
 
 
 def hsal_frame(
@@ -50,41 +57,37 @@ def hsal_frame(
     remaining: np.ndarray,
     predicted: np.ndarray,
 ) -> np.ndarray:
-    """One ``rgb_array`` frame of an HSAL env, four panels in a row.
+    """One ``rgb_array`` frame of an HSAL env: four panels, a caption and the legend.
 
     1. The canvas with every digit box (blue), the glimpsed cells of the current meta step
-       (yellow) and the highest cell of the mask (red); text: meta step and phase.
-    2. The saliency map ``S_t``. 3. The covert mask ``M_t``. 4. The priority map ``P_t``
-       (text: labels predicted so far and labels remaining).
+       (yellow) and the highest cell of the mask (red). 2. The saliency map ``S_t``. 3. The
+       covert mask ``M_t``. 4. The priority map ``P_t``. Caption: meta step, next phase, the
+       canvas's digits, the labels said so far and those left.
 
     Args:
         image: The canvas ``[H, W, 3]`` uint8.
         boxes (ndarray[D, 4]), labels (ndarray[D]): The digits, canvas pixels.
-        saliency, mask, priority: ``[h, w]`` maps.
+        saliency, mask, priority: ``[h, w]`` maps over the whole canvas.
         cells: ``[k]`` flat glimpse cells of this meta step (-1: not taken).
         phase: The :class:`~visenv.envs.hsal.Phase` of the next decision.
         meta_step: Meta steps done.
         remaining, predicted: ``[C]`` label counts.
     """
     grid = saliency.shape
-    canvas = cv2.resize(image, (PANEL, PANEL), interpolation=cv2.INTER_NEAREST)
-    scale = np.array([PANEL / image.shape[1], PANEL / image.shape[0]] * 2)
-    canvas = draw_boxes(canvas, np.asarray(boxes, float).reshape(-1, 4) * scale, BLUE, 1)
+    canvas, fit = letterbox(image, nearest=True)
+    canvas = draw_boxes(canvas, fit.boxes(np.asarray(boxes, float).reshape(-1, 4)), BLUE, 1)
+    h, w = image.shape[:2]
     taken = np.asarray(cells)[np.asarray(cells) >= 0]
-    canvas = draw_boxes(canvas, _cell_boxes(taken, grid, (PANEL, PANEL)), YELLOW, 2)
+    canvas = draw_boxes(canvas, fit.boxes(_cell_boxes(taken, grid, (h, w))), YELLOW, 2)
     if mask.max() > 0:
         peak = np.array([int(np.argmax(mask))])
-        canvas = draw_boxes(canvas, _cell_boxes(peak, grid, (PANEL, PANEL)), RED, 1)
-    put_text(canvas, f"t={meta_step} next: {_PHASES[int(phase)]}")
-    put_text(canvas, "".join(str(v) for v in labels), (4, PANEL - 8))
-    panels = [
-        canvas,
-        heat_map(saliency, title="saliency S"),
-        heat_map(mask, title="mask M"),
-        heat_map(priority, title="priority P"),
+        canvas = draw_boxes(canvas, fit.boxes(_cell_boxes(peak, grid, (h, w))), RED, 1)
+    panels = [canvas]
+    for values, title in ((saliency, "saliency S"), (mask, "mask M"), (priority, "priority P")):
+        panels.append(text_box(heat_map(values, PANEL_SIDE, fit), title))
+    caption = [
+        f"meta step {meta_step}   next: {_PHASES[int(phase)]}   digits: "
+        + " ".join(str(v) for v in labels),
+        f"said: {_counts_text(predicted)}   left: {_counts_text(remaining)}",
     ]
-    put_text(panels[3], f"said {_counts_text(predicted)}", (4, PANEL - 26))
-    put_text(panels[3], f"left {_counts_text(remaining)}", (4, PANEL - 8))
-    spacer = np.zeros((PANEL, 4, 3), np.uint8)
-    row = [p for panel in panels for p in (panel, spacer)][:-1]
-    return np.concatenate(row, axis=1)
+    return compose_frame(panels, caption, LEGEND)

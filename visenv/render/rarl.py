@@ -7,12 +7,33 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from visenv.render import BLUE, RED, YELLOW, draw_boxes, put_text
+from visenv.render import (
+    BLUE,
+    ORANGE,
+    RED,
+    WHITE,
+    YELLOW,
+    LegendEntry,
+    compose_frame,
+    draw_boxes,
+    letterbox,
+    text_box,
+)
 
-__all__ = ["SCALE_COLORS", "rarl_frame"]
+__all__ = ["LEGEND", "SCALE_COLORS", "rarl_frame"]
+
+PANEL = 384  # one large panel: the regions are small at the paper's N = 512
 
 #: Colour of the anchors of each scale, smallest first (aspect ratios share their scale's).
-SCALE_COLORS = (YELLOW, (255, 140, 0), RED)
+SCALE_COLORS = (YELLOW, ORANGE, RED)
+
+LEGEND = (
+    LegendEntry(BLUE, "every object of the image"),
+    LegendEntry(YELLOW, "smallest anchors (3 aspect ratios)"),
+    LegendEntry(ORANGE, "middle anchors"),
+    LegendEntry(RED, "largest anchors"),
+    LegendEntry(WHITE, "dots: the locations chosen so far"),
+)
 
 
 def rarl_frame(
@@ -28,7 +49,8 @@ def rarl_frame(
     classes: Sequence[str],
 ) -> np.ndarray:
     """The image the backbone sees, its objects (blue), the regions shown (coloured by scale)
-    and the earlier locations (numbered dots); once the episode is over, its top-``n`` labels.
+    and the locations so far (numbered dots); the caption names the stage and, once the
+    episode is over, its top-``n`` labels against the true ones.
 
     Args:
         image (ndarray[N, N, 3] uint8): The scene resized to the env's ``N x N``.
@@ -42,21 +64,24 @@ def rarl_frame(
         classes: Class names.
     """
     size = image.shape[0]
-    frame = draw_boxes(image, objects[0], BLUE, 1)
+    panel, fit = letterbox(image, side=PANEL)
+    panel = draw_boxes(panel, fit.boxes(objects[0]), BLUE, 1)
     per_scale = max(1, len(regions) // len(SCALE_COLORS))
     for scale, color in enumerate(SCALE_COLORS):
-        frame = draw_boxes(frame, regions[scale * per_scale : (scale + 1) * per_scale], color, 1)
-    for t, (x, y) in enumerate(np.asarray(locations), start=1):
-        centre = (round((x + 1) / 2 * size), round((y + 1) / 2 * size))
-        cv2.circle(frame, centre, 3, RED, -1, lineType=cv2.LINE_AA)
-        put_text(frame, str(t), (centre[0] + 4, centre[1] - 4))
-    stage = "whole image" if iteration == 0 else f"t={iteration}/{num_iterations}"
+        chunk = regions[scale * per_scale : (scale + 1) * per_scale]
+        panel = draw_boxes(panel, fit.boxes(chunk), color, 1)
+    for t, xy in enumerate(np.asarray(locations, dtype=np.float64).reshape(-1, 2), start=1):
+        x, y = fit.points((xy + 1) / 2 * size)
+        cv2.circle(panel, (round(x), round(y)), 3, WHITE, -1, lineType=cv2.LINE_AA)
+        text_box(panel, str(t), (round(x) + 4, round(y) - 16))
+    stage = f"iteration {iteration} of {num_iterations}"
+    if iteration == 0:
+        stage = "iteration 0: the whole image"
+    top_line = true_line = ""
     if iteration > num_iterations:
         n = int(labels.sum())
         top = np.argsort(-fused_scores, kind="stable")[:n]
-        hits = int(labels[top].sum())
-        stage = f"done: {hits}/{n} right"
-        put_text(frame, "top-n: " + ", ".join(classes[c] for c in top), (4, 34))
-        put_text(frame, "true: " + ", ".join(classes[c] for c in np.flatnonzero(labels)), (4, 52))
-    put_text(frame, stage)
-    return frame
+        stage = f"done: {int(labels[top].sum())} of {n} labels right"
+        top_line = "top-n fused: " + ", ".join(classes[c] for c in top)
+        true_line = "true: " + ", ".join(classes[c] for c in np.flatnonzero(labels))
+    return compose_frame([panel], [stage, top_line, true_line], LEGEND)

@@ -4,21 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import cv2
 import numpy as np
 
 from visenv.core.glimpses import all_quadrants
-from visenv.render import BLUE, RED, YELLOW, draw_boxes, put_text, side_by_side
+from visenv.render import (
+    BLUE,
+    GREEN,
+    RED,
+    YELLOW,
+    LegendEntry,
+    compose_frame,
+    draw_boxes,
+    letterbox,
+    text_box,
+)
 
-__all__ = ["unifiedattn_frame"]
+__all__ = ["LEGEND", "unifiedattn_frame"]
 
-GREEN = (60, 200, 90)
-MIN_SIDE = 256  # frames are scaled up (nearest) until the image is at least this tall
+LEGEND = (
+    LegendEntry(BLUE, "the quadrants offered at each top-down level"),
+    LegendEntry(RED, "the region the top-down picks chose"),
+    LegendEntry(YELLOW, "the latest glimpse, every scale; right: its patches"),
+    LegendEntry(GREEN, "earlier glimpses (finest patch)"),
+)
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
-    image = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+def _patch_strip(patches: np.ndarray) -> np.ndarray:
+    """The ``m`` patches ``[m, g, g, C]`` of one glimpse stacked, finest on top, 1 px apart."""
+    rows = []
+    for patch in patches:
+        rows += [np.asarray(patch), np.zeros((1, *np.shape(patch)[1:]), np.uint8)]
+    return np.concatenate(rows[:-1], axis=0)
 
 
 def unifiedattn_frame(
@@ -32,7 +48,7 @@ def unifiedattn_frame(
     prediction: np.ndarray,
     classes: Sequence[str],
 ) -> np.ndarray:
-    """One ``rgb_array`` frame.
+    """One ``rgb_array`` frame: the image with the picks and glimpses, the current patches.
 
     Args:
         image: The episode's image ``[H, W]`` or ``[H, W, C]``.
@@ -42,25 +58,21 @@ def unifiedattn_frame(
         glimpses: ``[n, m, 4]`` every glimpse so far at every scale (pixels); the latest in
             yellow, earlier ones' finest patch in green.
         patches: ``[m, g, g, C]`` the current glimpse, shown beside the image, finest on top.
-        phase, target, prediction, classes: Written on the frame.
+        phase, target, prediction, classes: Written in the caption.
     """
-    scale = max(1, -(-MIN_SIDE // image.shape[0]))
-    frame = _rgb(image)
-    frame = cv2.resize(
-        frame, (frame.shape[1] * scale, frame.shape[0] * scale), interpolation=cv2.INTER_NEAREST
-    )
-    regions = np.asarray(regions, dtype=np.float64) * scale
+    panel, fit = letterbox(image, nearest=True)
+    regions = np.asarray(regions, dtype=np.float64)
     for region in regions[:-1]:
-        frame = draw_boxes(frame, all_quadrants(region), BLUE, 1)
+        panel = draw_boxes(panel, fit.boxes(all_quadrants(region)), BLUE, 1)
     if len(regions) > 1:
-        frame = draw_boxes(frame, regions[-1], RED, 2)
-    glimpses = np.asarray(glimpses, dtype=np.float64).reshape(-1, *np.shape(glimpses)[-2:]) * scale
+        panel = draw_boxes(panel, fit.boxes(regions[-1]), RED, 2)
+    glimpses = np.asarray(glimpses, dtype=np.float64).reshape(-1, *np.shape(glimpses)[-2:])
     if len(glimpses):
-        frame = draw_boxes(frame, glimpses[:-1, 0], GREEN, 1)
-        frame = draw_boxes(frame, glimpses[-1], YELLOW, 1)
+        panel = draw_boxes(panel, fit.boxes(glimpses[:-1, 0]), GREEN, 1)
+        panel = draw_boxes(panel, fit.boxes(glimpses[-1]), YELLOW, 1)
+    strip, _ = letterbox(_patch_strip(patches), nearest=True)
+    text_box(strip, "patches, finest on top")
     name = getattr(phase, "name", str(phase)).lower()
     said = " ".join(classes[k] for k in prediction) or "-"
     truth = " ".join(classes[k] for k in target if k >= 0)
-    put_text(frame, f"{name}  label {truth}  said {said}")
-    strip = np.concatenate([_rgb(p) for p in patches], axis=0)  # finest scale on top
-    return side_by_side(frame, strip)
+    return compose_frame([panel, strip], [f"phase: {name}   label: {truth}   said: {said}"], LEGEND)
